@@ -1,0 +1,620 @@
+"""The Upscope REST client: the only module that speaks HTTP to Upscope.
+
+Cloud (API v1.1, seed ``000``)::
+
+    client = UpscopeClient(api_key="...", api_url="https://api.upscope.io/v1.1")
+
+On-premise (seed ``002``)::
+
+    client = UpscopeClient(rest_key="...", base_endpoint="https://support.example.com/cobrowsing")
+
+or :func:`get_client` to build one from ``settings.UPSCOPE``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from . import __version__
+from .conf import DEFAULT_API_URL, upscope_settings
+from .exceptions import (
+    AUTHENTICATION_CODES,
+    UpscopeAPIError,
+    UpscopeAuthenticationError,
+    UpscopeConfigurationError,
+    UpscopeConnectionError,
+    UpscopeError,
+    UpscopeInvalidInput,
+    UpscopeInvalidResponse,
+    UpscopeNotSupported,
+    UpscopeRateLimited,
+    UpscopeSubscriptionLimit,
+    UpscopeTimeout,
+    UpscopeUnavailable,
+    UpscopeVisitorNotFound,
+)
+from .types import (
+    Usage,
+    Visitor,
+    WatchURL,
+    visitor_from_detail_payload,
+    visitors_from_list_payload,
+)
+
+logger = logging.getLogger("django_upscope.client")
+
+USER_AGENT = f"django-upscope/{__version__} (+https://pypi.org/project/django-upscope/)"
+
+SHORT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+BRANDING_KEYS = ("naked", "retry_url", "no_bottom_bar", "on_end_url")
+PERMISSION_KEYS = (
+    "allow_console",
+    "allow_click",
+    "allow_draw",
+    "allow_scroll",
+    "allow_audio",
+    "allow_type",
+    "allow_agent_redirect",
+)
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_QUERY_LENGTH = 1000
+
+
+def validate_short_id(short_id: Any) -> str:
+    """Return ``short_id`` if it is a safe token, else raise ``UpscopeInvalidInput``."""
+    if not isinstance(short_id, str) or not SHORT_ID_RE.fullmatch(short_id):
+        raise UpscopeInvalidInput(
+            "short_id must be 1-128 letters, digits, '-' or '_' (Upscope's visitor id), "
+            f"got {short_id!r:.60}",
+            code="invalid_short_id",
+        )
+    return short_id
+
+
+def validate_query(query: Any) -> str | None:
+    if query is None:
+        return None
+    if not isinstance(query, str):
+        raise UpscopeInvalidInput("search query must be a string", code="invalid_query")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise UpscopeInvalidInput(
+            f"search query is longer than {MAX_QUERY_LENGTH} characters", code="invalid_query"
+        )
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UpscopeInvalidInput(
+            "search query is not valid Unicode text", code="invalid_query"
+        ) from exc
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in query):
+        raise UpscopeInvalidInput(
+            "search query contains control characters", code="invalid_query"
+        )
+    return query.strip() or None
+
+
+def validate_metadata(metadata: Any) -> dict[str, str | int | float | bool]:
+    """Metadata must be flat: string keys, values str, int, float (finite) or bool."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise UpscopeInvalidInput("metadata must be a dict", code="invalid_metadata")
+    bad = []
+    for key, value in metadata.items():
+        ok_key = isinstance(key, str) and key != ""
+        ok_value = isinstance(value, (str, int, float, bool)) and not (
+            isinstance(value, float) and not math.isfinite(value)
+        )
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                ok_value = False
+        if isinstance(key, str):
+            try:
+                key.encode("utf-8")
+            except UnicodeEncodeError:
+                ok_key = False
+        if not (ok_key and ok_value):
+            bad.append(key)
+    if bad:
+        names = ", ".join(sorted(repr(k)[:40] for k in bad))
+        raise UpscopeInvalidInput(
+            "metadata must be flat (string keys; str, int, float or bool values); "
+            f"offending keys: {names}",
+            code="invalid_metadata",
+        )
+    return dict(metadata)
+
+
+def _validate_options(
+    value: Any, known: tuple[str, ...], what: str, check: Callable[[str, Any], bool]
+) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UpscopeInvalidInput(f"{what} must be a dict", code=f"invalid_{what}")
+    unknown = [k for k in value if k not in known]
+    if unknown:
+        raise UpscopeInvalidInput(
+            f"unknown {what} keys: {', '.join(sorted(repr(k)[:40] for k in unknown))}; "
+            f"known keys: {', '.join(known)}",
+            code=f"invalid_{what}",
+        )
+    wrong = [k for k, v in value.items() if not check(k, v)]
+    if wrong:
+        raise UpscopeInvalidInput(
+            f"{what} values of the wrong type: {', '.join(sorted(wrong))}",
+            code=f"invalid_{what}",
+        )
+    return dict(value)
+
+
+def _branding_ok(key: str, value: Any) -> bool:
+    if key == "naked":
+        return isinstance(value, bool) or value == "page_only"
+    if key == "no_bottom_bar":
+        return value is None or isinstance(value, bool)
+    # retry_url / on_end_url: absolute http(s) URLs or None.
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and value.isprintable()
+
+
+def validate_branding(branding: Any) -> dict[str, Any]:
+    return _validate_options(branding, BRANDING_KEYS, "branding", _branding_ok)
+
+
+def validate_permissions(permissions: Any) -> dict[str, bool]:
+    return _validate_options(
+        permissions, PERMISSION_KEYS, "permissions", lambda _k, v: isinstance(v, bool)
+    )
+
+
+def _validate_agent(value: Any, name: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise UpscopeInvalidInput(
+            f"{name} is required: a non-empty printable string", code=f"invalid_{name}"
+        )
+    return value
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class UpscopeClient:
+    """A client for Upscope's cloud (v1.1) or on-premise REST API.
+
+    Pass ``api_key`` (and optionally ``api_url``) for the cloud, or ``rest_key``
+    and ``base_endpoint`` for an on-premise server. Requests share one
+    ``requests.Session``. GET and DELETE requests are retried on connection
+    errors, timeouts, 429, 502, 503 and 504, at most ``max_retries`` times and
+    within ``retry_max_time`` seconds; POST is never retried.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_url: str | None = None,
+        *,
+        rest_key: str | None = None,
+        base_endpoint: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_max_time: float | None = None,
+        retry_backoff: float | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        if base_endpoint and (api_key or api_url):
+            raise UpscopeConfigurationError(
+                "Configure either the cloud API (API_KEY/API_URL) or an on-premise server "
+                "(BASE_ENDPOINT/REST_KEY), not both."
+            )
+        if rest_key and not base_endpoint:
+            raise UpscopeConfigurationError(
+                "REST_KEY is for on-premise servers: set UPSCOPE['BASE_ENDPOINT'] too."
+            )
+        self.on_premise = bool(base_endpoint)
+        if self.on_premise:
+            assert base_endpoint is not None
+            self.base_url = base_endpoint.rstrip("/") + "/api"
+            self._secret = rest_key
+        else:
+            self.base_url = (api_url or DEFAULT_API_URL).rstrip("/")
+            self._secret = api_key
+        self.timeout = float(timeout if timeout is not None else upscope_settings.TIMEOUT)
+        self.max_retries = int(
+            max_retries if max_retries is not None else upscope_settings.MAX_RETRIES
+        )
+        self.retry_max_time = float(
+            retry_max_time if retry_max_time is not None else upscope_settings.RETRY_MAX_TIME
+        )
+        self.retry_backoff = float(
+            retry_backoff if retry_backoff is not None else upscope_settings.RETRY_BACKOFF
+        )
+        self.session = session or requests.Session()
+        self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        self._sleep: Callable[[float], None] = time.sleep
+
+    def __repr__(self) -> str:
+        mode = "on-premise" if self.on_premise else "cloud"
+        return f"<UpscopeClient {mode} {self.base_url}>"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- the operations -------------------------------------------------------
+
+    def get_usage(self) -> Usage:
+        """``GET /usage.json`` (cloud only): the account's usage figures."""
+        self._require_cloud("get_usage")
+        return Usage.from_payload(self._request("GET", "/usage.json"))
+
+    def search_visitors(self, query: str | None = None) -> list[Visitor]:
+        """Search visitors as the Upscope app's search box does.
+
+        Cloud: ``GET /list.json?search=QUERY``; on-premise:
+        ``GET /visitors/list/search?q=QUERY``. No query lists the latest visitors.
+        """
+        query = validate_query(query)
+        if self.on_premise:
+            params = {"q": query} if query else None
+            payload = self._request("GET", "/visitors/list/search", params=params)
+        else:
+            params = {"search": query} if query else None
+            payload = self._request("GET", "/list.json", params=params)
+        return visitors_from_list_payload(payload)
+
+    def latest_visitors(self) -> list[Visitor]:
+        """The latest visitors.
+
+        On-premise: ``GET /visitors/list/latest`` (needs MongoDB on the server).
+        Cloud: ``GET /list.json`` with no search, which the cloud documents as the
+        list of visitors.
+        """
+        if self.on_premise:
+            return visitors_from_list_payload(self._request("GET", "/visitors/list/latest"))
+        return self.search_visitors(None)
+
+    def get_visitor(self, short_id: str, with_history: bool = False) -> Visitor:
+        """``GET /visitors/:short_id.json`` (on-premise ``GET /visitors/{id}``).
+
+        ``with_history=True`` adds ``?with_history=true`` and fills ``history``
+        (cloud only: the on-premise API does not document it).
+        """
+        short_id = validate_short_id(short_id)
+        if self.on_premise:
+            if with_history:
+                self._require_cloud("get_visitor(with_history=True)")
+            path = f"/visitors/{quote(short_id)}"
+            return visitor_from_detail_payload(self._request("GET", path, short_id=short_id))
+        params = {"with_history": "true"} if with_history else None
+        payload = self._request(
+            "GET", f"/visitors/{quote(short_id)}.json", params=params, short_id=short_id
+        )
+        return visitor_from_detail_payload(payload)
+
+    def delete_visitor(self, short_id: str) -> None:
+        """``DELETE /visitors/:short_id.json`` (cloud only): delete the visitor for good."""
+        short_id = validate_short_id(short_id)
+        self._require_cloud("delete_visitor")
+        payload = self._request("DELETE", f"/visitors/{quote(short_id)}.json", short_id=short_id)
+        self._expect_ok(payload, "delete visitor")
+
+    def delete_offline_visitors(self) -> None:
+        """``DELETE /visitors.json?all=true`` (cloud only).
+
+        Upscope removes every visitor not online now, asynchronously: it "might
+        take a few minutes to complete".
+        """
+        self._require_cloud("delete_offline_visitors")
+        payload = self._request("DELETE", "/visitors.json", params={"all": "true"})
+        self._expect_ok(payload, "delete offline visitors")
+
+    def create_watch_url(
+        self,
+        short_id: str,
+        *,
+        agent_id: str,
+        agent_name: str,
+        branding: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, bool] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> WatchURL:
+        """``POST /visitors/:short_id/watch_url.json`` (cloud only): mint a watch URL.
+
+        Opening the URL starts screen sharing with no further authorization, so
+        it is a bearer secret: show it only to the agent it was minted for. The
+        request is never retried automatically, since each call may start a
+        session.
+        """
+        short_id = validate_short_id(short_id)
+        body: dict[str, Any] = {
+            "agent": {
+                "id": _validate_agent(agent_id, "agent_id"),
+                "name": _validate_agent(agent_name, "agent_name"),
+            }
+        }
+        checked_branding = validate_branding(branding)
+        checked_permissions = validate_permissions(permissions)
+        checked_metadata = validate_metadata(metadata)
+        if checked_branding:
+            body["branding"] = checked_branding
+        if checked_permissions:
+            body["permissions"] = checked_permissions
+        if checked_metadata:
+            body["metadata"] = checked_metadata
+        self._require_cloud("create_watch_url")
+        payload = self._request(
+            "POST", f"/visitors/{quote(short_id)}/watch_url.json", json_body=body,
+            short_id=short_id,
+        )
+        url = payload.get("watch_url") if isinstance(payload, dict) else None
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UpscopeInvalidResponse(
+                "Upscope's watch_url response did not hold an http(s) watch_url",
+                status_code=200,
+            )
+        return WatchURL(url)
+
+    def stop_session(self, short_id: str) -> None:
+        """``DELETE /visitors/:short_id/session`` (cloud only): end the active session.
+
+        Upscope answers ``ok`` even when no session is active.
+        """
+        short_id = validate_short_id(short_id)
+        self._require_cloud("stop_session")
+        text = self._request(
+            "DELETE", f"/visitors/{quote(short_id)}/session", short_id=short_id, expect="text"
+        )
+        if text is not None and text.strip().strip('"') != "ok":
+            raise UpscopeInvalidResponse(
+                "stop session: Upscope did not answer 'ok'", status_code=200
+            )
+
+    # -- the wire -------------------------------------------------------------
+
+    def _require_cloud(self, operation: str) -> None:
+        if self.on_premise:
+            raise UpscopeNotSupported(
+                f"{operation} is not supported on-premise: the on-premise REST API documents "
+                "only latest visitors, search and visitor details."
+            )
+
+    @staticmethod
+    def _expect_ok(payload: Any, what: str) -> None:
+        # A deletion answers {"status": "ok"}; a retried DELETE answered 404 gives None.
+        if payload is None:
+            return
+        if not isinstance(payload, dict) or payload.get("status", "ok") != "ok":
+            raise UpscopeInvalidResponse(f"{what}: Upscope did not answer status ok", status_code=200)
+
+    def _credentials_header(self) -> dict[str, str]:
+        if not self._secret:
+            setting = "REST_KEY" if self.on_premise else "API_KEY"
+            raise UpscopeConfigurationError(
+                f"No Upscope credentials: set UPSCOPE['{setting}'] in your Django settings "
+                "(see the README, 'Settings')."
+            )
+        if self.on_premise:
+            return {"Authorization": self._secret}
+        return {"X-Api-Key": self._secret}
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        short_id: str | None = None,
+        expect: str = "json",
+    ) -> Any:
+        """Send one logical request, retrying it when that is safe, and map failures."""
+        headers = self._credentials_header()
+        url = self.base_url + path
+        retryable = method in ("GET", "DELETE")
+        deadline = time.monotonic() + self.retry_max_time
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json_body, headers=headers,
+                    timeout=self.timeout,
+                )
+                result = self._handle(response, method, path, short_id, expect, attempt)
+                logger.debug(
+                    "Upscope %s %s -> %s in %.0f ms", method, path, response.status_code,
+                    (time.monotonic() - started) * 1000,
+                )
+                return result
+            except requests.Timeout as exc:
+                error: UpscopeError = UpscopeTimeout(
+                    f"Upscope did not answer {method} {path} within {self.timeout:g} s"
+                )
+                cause: BaseException = exc
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as exc:
+                error = UpscopeConnectionError(
+                    f"Could not reach Upscope for {method} {path}: the connection failed or "
+                    "was dropped"
+                )
+                cause = exc
+            except requests.RequestException as exc:
+                error = UpscopeConnectionError(f"Upscope request {method} {path} failed")
+                cause = exc
+            except UpscopeUnavailable as exc:
+                error, cause = exc, exc
+            logger.warning(
+                "Upscope %s %s failed (attempt %d): %s", method, path, attempt + 1, error.code
+            )
+            delay = self._retry_delay(error, attempt, deadline) if retryable else None
+            if delay is None:
+                if cause is error:
+                    raise error
+                raise error from cause
+            self._sleep(delay)
+            attempt += 1
+
+    def _retry_delay(self, error: UpscopeError, attempt: int, deadline: float) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up now."""
+        if not isinstance(error, UpscopeUnavailable) or attempt >= self.max_retries:
+            return None
+        if error.status_code is not None and error.status_code not in RETRY_STATUSES:
+            return None
+        delay = self.retry_backoff * (2**attempt)
+        if error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        if time.monotonic() + delay > deadline:
+            return None
+        return delay
+
+    def _handle(
+        self,
+        response: requests.Response,
+        method: str,
+        path: str,
+        short_id: str | None,
+        expect: str,
+        attempt: int,
+    ) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            if expect == "text":
+                return response.text
+            return self._json(response, method, path)
+        if status == 404 and method == "DELETE" and attempt > 0:
+            # Our earlier attempt went through before its answer was lost.
+            return None
+        code = self._error_code(response)
+        where = f"{method} {path}"
+        if status == 401:
+            code = code if code in AUTHENTICATION_CODES else "invalid_api_key"
+            raise UpscopeAuthenticationError(
+                _AUTH_MESSAGES.get(code, "Upscope refused the credentials")
+                + f" ({code}); an administrator must fix the UPSCOPE settings.",
+                status_code=401, code=code,
+            )
+        if status == 402:
+            raise UpscopeSubscriptionLimit(
+                "Upscope refused: this screen share would pass the subscription's limits.",
+                status_code=402, code=code or "subscription_limit",
+            )
+        if status == 404 and short_id is not None:
+            raise UpscopeVisitorNotFound(
+                f"Upscope has no visitor {short_id!r}.", status_code=404, code="visitor_not_found"
+            )
+        if status == 429:
+            raise UpscopeRateLimited(
+                f"Upscope is rate limiting requests ({where}).", status_code=429,
+                code="rate_limited",
+                retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        if status >= 500:
+            raise UpscopeUnavailable(
+                f"Upscope is unavailable: it answered {status} to {where}.", status_code=status,
+                code=f"http_{status}",
+                retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        raise UpscopeAPIError(
+            f"Upscope answered {status} to {where}"
+            + (" (check UPSCOPE['API_URL'] / ['BASE_ENDPOINT'])." if status == 404 else "."),
+            status_code=status, code=code or f"http_{status}",
+        )
+
+    @staticmethod
+    def _error_code(response: requests.Response) -> str | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        code = body.get("error") if isinstance(body, dict) else None
+        if isinstance(code, str) and re.fullmatch(r"[a-z0-9_]{1,64}", code):
+            return code
+        return None
+
+    @staticmethod
+    def _json(response: requests.Response, method: str, path: str) -> Any:
+        try:
+            payload = json.loads(response.content)
+        except ValueError as exc:
+            content_type = response.headers.get("Content-Type", "unknown")
+            raise UpscopeInvalidResponse(
+                f"Upscope answered {method} {path} with a body that is not JSON "
+                f"(Content-Type {content_type}, {len(response.content)} bytes).",
+                status_code=response.status_code,
+            ) from exc
+        if isinstance(payload, dict) and payload.get("status") == "error":
+            raise UpscopeAPIError(
+                f"Upscope reported an error for {method} {path}.",
+                status_code=response.status_code,
+                code=str(payload.get("error") or "api_error")[:64],
+            )
+        return payload
+
+
+_AUTH_MESSAGES = {
+    "invalid_api_key": "Upscope did not recognise the API key",
+    "subscription_expired": "The Upscope subscription has expired",
+    "no_subscription": "The Upscope team has no subscription",
+    "api_not_enabled": "The Upscope subscription does not include REST API access",
+    "please_contact_team": "Upscope has restricted API access for this team",
+}
+
+_local = threading.local()
+
+
+def get_client() -> UpscopeClient:
+    """The client configured by ``settings.UPSCOPE``.
+
+    One client per thread and configuration, so sequential calls reuse the
+    same HTTP connection; a settings change builds a new one.
+    """
+    s = upscope_settings
+    key = (
+        s.API_KEY, s.API_URL, s.BASE_ENDPOINT, s.REST_KEY, s.TIMEOUT, s.MAX_RETRIES,
+        s.RETRY_MAX_TIME, s.RETRY_BACKOFF,
+    )
+    cached = getattr(_local, "client", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if s.BASE_ENDPOINT:
+        client = UpscopeClient(rest_key=s.REST_KEY, base_endpoint=s.BASE_ENDPOINT)
+    else:
+        client = UpscopeClient(api_key=s.API_KEY, api_url=s.API_URL)
+    if cached is not None:
+        cached[1].close()
+    _local.client = (key, client)
+    return client

@@ -1,0 +1,137 @@
+"""Errors raised by django-upscope.
+
+Every error is an :class:`UpscopeError` with ``status_code`` (the HTTP status
+Upscope answered, or ``None`` when no answer came) and ``code`` (a short
+string: Upscope's own error code where it sent one). Messages never contain
+the API key, the REST key or a watch URL.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+AUTHENTICATION_CODES = frozenset(
+    {
+        "invalid_api_key",
+        "subscription_expired",
+        "api_not_enabled",
+        # Newer Upscope documentation (see shared/UPSCOPE_API.md).
+        "no_subscription",
+        "please_contact_team",
+    }
+)
+
+
+class UpscopeError(Exception):
+    """Base class of every django-upscope error."""
+
+    default_code = "upscope_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.code = code or self.default_code
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r}, "
+            f"code={self.code!r})"
+        )
+
+
+class UpscopeConfigurationError(UpscopeError, ImproperlyConfigured):
+    """The ``UPSCOPE`` setting is missing or contradictory (nothing was sent)."""
+
+    default_code = "not_configured"
+
+
+class UpscopeNotSupported(UpscopeError):
+    """The operation does not exist in the API being used (nothing was sent)."""
+
+    default_code = "not_supported_on_premise"
+
+
+class UpscopeInvalidInput(UpscopeError, ValueError):
+    """An argument was refused before any request was sent."""
+
+    default_code = "invalid_input"
+
+
+class UpscopeAPIError(UpscopeError):
+    """Upscope answered with an error this library has no finer class for."""
+
+    default_code = "api_error"
+
+
+class UpscopeAuthenticationError(UpscopeAPIError):
+    """401: the key is wrong, or the subscription does not allow API access.
+
+    ``code`` is what Upscope sent: ``invalid_api_key``, ``subscription_expired``,
+    ``api_not_enabled``, ``no_subscription`` or ``please_contact_team``. These are
+    configuration problems an administrator must fix; they are never retried.
+    """
+
+    default_code = "invalid_api_key"
+
+
+class UpscopeVisitorNotFound(UpscopeAPIError):
+    """404: Upscope has no visitor with this short_id."""
+
+    default_code = "visitor_not_found"
+
+
+class UpscopeSubscriptionLimit(UpscopeAPIError):
+    """402: the screen share would pass the subscription's limits."""
+
+    default_code = "subscription_limit"
+
+
+class UpscopeUnavailable(UpscopeError):
+    """Upscope could not be reached or answered a transient error (429, 5xx).
+
+    ``retry_after`` holds the seconds Upscope asked to wait, when it said.
+    """
+
+    default_code = "unavailable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, code=code)
+        self.retry_after = retry_after
+
+
+class UpscopeTimeout(UpscopeUnavailable):
+    """No answer within ``TIMEOUT`` seconds."""
+
+    default_code = "timeout"
+
+
+class UpscopeConnectionError(UpscopeUnavailable):
+    """The connection failed or was dropped before a whole answer arrived."""
+
+    default_code = "connection_error"
+
+
+class UpscopeRateLimited(UpscopeUnavailable):
+    """429: too many requests."""
+
+    default_code = "rate_limited"
+
+
+class UpscopeInvalidResponse(UpscopeError):
+    """Upscope's answer was not the documented shape (HTML page, broken JSON...)."""
+
+    default_code = "invalid_response"

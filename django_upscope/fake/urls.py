@@ -1,0 +1,2 @@
+app_name = "upscope_fake"
+urlpatterns: list = []

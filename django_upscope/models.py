@@ -1,0 +1,226 @@
+"""The local mirror of Upscope visitors and sessions, usage snapshots, and the audit trail.
+
+Mirror rows (``Visitor``, ``Session``, ``Agent``, ``UsageSnapshot``) are written
+only by :mod:`django_upscope.sync`. Audit rows are written only by
+:mod:`django_upscope.services`; nobody edits them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Visitor(models.Model):
+    """A visitor as Upscope last described it (seed 000, ``visitor.*``)."""
+
+    short_id = models.CharField(_("short id"), max_length=128, primary_key=True)
+    api_key = models.CharField(_("public API key"), max_length=128, blank=True)
+    identities = models.JSONField(_("identities"), default=list, blank=True)
+    display_name = models.CharField(
+        _("name"), max_length=255, blank=True, db_index=True,
+        help_text=_("The first identity, else the unique id, else the short id."),
+    )
+    identities_text = models.TextField(
+        _("identities (text)"), blank=True, help_text=_("All identities, for searching.")
+    )
+    unique_id = models.CharField(_("unique id"), max_length=255, blank=True, db_index=True)
+    lookup_code = models.CharField(_("lookup code"), max_length=32, blank=True, db_index=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    tags_text = models.CharField(
+        _("tags (text)"), max_length=1024, blank=True,
+        help_text=_("Tags joined by spaces with a space either side, for filtering."),
+    )
+    device_type = models.CharField(_("device type"), max_length=32, blank=True, db_index=True)
+    device_name = models.CharField(_("device"), max_length=128, blank=True)
+    browser_name = models.CharField(_("browser"), max_length=128, blank=True)
+    location_city = models.CharField(_("city"), max_length=255, blank=True)
+    location_country = models.CharField(_("country"), max_length=8, blank=True, db_index=True)
+    location_country_name = models.CharField(_("country name"), max_length=128, blank=True)
+    ip_address = models.CharField(_("IP address"), max_length=64, blank=True, db_index=True)
+    integration = models.CharField(_("integration"), max_length=64, blank=True, db_index=True)
+    is_online = models.BooleanField(_("online"), default=False, db_index=True)
+    is_in_session = models.BooleanField(_("in session"), default=False, db_index=True)
+    js_configuration = models.BooleanField(_("JS configuration"), default=False)
+    first_seen_at = models.DateTimeField(_("first seen"), null=True, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True, db_index=True)
+    last_url = models.TextField(_("last URL"), blank=True)
+    history = models.JSONField(
+        _("history"), null=True, blank=True,
+        help_text=_("Pageviews and screenshots, when fetched with history."),
+    )
+    history_synced_at = models.DateTimeField(_("history synced"), null=True, blank=True)
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    synced_at = models.DateTimeField(_("synced"), db_index=True)
+    removed_upstream_at = models.DateTimeField(
+        _("gone from Upscope"), null=True, blank=True, db_index=True,
+        help_text=_("Set by 'upscope_sync --prune' when Upscope no longer has the visitor."),
+    )
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+        ordering = ("-last_seen_at", "short_id")
+        permissions = [
+            ("screenshare_visitor", "Can start a screen share (view only)"),
+            ("remote_control_visitor", "Can control a screen share (click, type, scroll, draw)"),
+            ("remote_console_visitor", "Can use the remote console in a screen share"),
+            ("agent_redirect_visitor", "Can redirect and reload the visitor's page"),
+            ("audio_visitor", "Can use audio in a screen share"),
+            ("purge_visitors", "Can purge offline visitors from Upscope"),
+            ("refresh_visitor", "Can refresh visitors from Upscope"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.short_id
+
+
+class Agent(models.Model):
+    """An agent seen in a session's ``agents`` list.
+
+    ``key`` identifies the agent across payloads: Upscope's agent id when it has
+    one, else the external ``agent_identifier``. Agents minted by this app carry
+    ``agent_identifier`` = the Django user's pk.
+    """
+
+    key = models.CharField(max_length=300, unique=True)
+    upscope_id = models.BigIntegerField(_("Upscope agent id"), null=True, blank=True)
+    agent_identifier = models.CharField(
+        _("agent identifier"), max_length=255, blank=True, db_index=True
+    )
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    type = models.CharField(_("type"), max_length=64, blank=True)
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    synced_at = models.DateTimeField(_("synced"))
+
+    class Meta:
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
+        ordering = ("name", "key")
+
+    def __str__(self) -> str:
+        return self.name or self.agent_identifier or self.key
+
+
+class Session(models.Model):
+    """A screen-sharing session (seed 000, ``visitor.sessions[]``)."""
+
+    id = models.BigIntegerField(_("Upscope session id"), primary_key=True)
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("visitor")
+    )
+    agents = models.ManyToManyField(
+        Agent, related_name="sessions", blank=True, verbose_name=_("agents")
+    )
+    length_seconds = models.IntegerField(_("length (s)"), default=0)
+    formatted_length = models.CharField(_("length"), max_length=64, blank=True)
+    call_length_seconds = models.IntegerField(_("call length (s)"), default=0)
+    formatted_call_length = models.CharField(_("call length"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True, db_index=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True, db_index=True)
+    went_live = models.BooleanField(_("went live"), default=False, db_index=True)
+    features_used = models.JSONField(_("features used"), default=list, blank=True)
+    features_text = models.CharField(
+        _("features (text)"), max_length=512, blank=True,
+        help_text=_("Features joined by spaces with a space either side, for filtering."),
+    )
+    team_id = models.BigIntegerField(_("team id"), null=True, blank=True)
+    team_domain = models.CharField(_("team domain"), max_length=255, blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    synced_at = models.DateTimeField(_("synced"), db_index=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ("-started_at", "-id")
+        indexes = [models.Index(fields=["visitor", "-started_at"], name="upscope_session_visitor")]
+
+    def __str__(self) -> str:
+        return f"Session {self.id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+class UsageSnapshot(models.Model):
+    """Upscope's usage figures at one moment (``GET usage.json``)."""
+
+    taken_at = models.DateTimeField(_("taken at"), db_index=True)
+    visitors_online_now = models.IntegerField(_("visitors online"), default=0)
+    visitors_last_24_hrs = models.IntegerField(_("visitors, 24 h"), default=0)
+    visitors_last_30_days = models.IntegerField(_("visitors, 30 days"), default=0)
+    agents_today = models.IntegerField(_("agents today"), default=0)
+    agents_last_30_days = models.IntegerField(_("agents, 30 days"), default=0)
+    sessions_now = models.IntegerField(_("sessions now"), default=0)
+    sessions_today = models.IntegerField(_("sessions today"), default=0)
+    sessions_last_30_days = models.IntegerField(_("sessions, 30 days"), default=0)
+    session_seconds_today = models.IntegerField(_("session seconds today"), default=0)
+    session_seconds_last_30_days = models.IntegerField(_("session seconds, 30 days"), default=0)
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("usage snapshot")
+        verbose_name_plural = _("usage snapshots")
+        ordering = ("-taken_at",)
+        get_latest_by = "taken_at"
+
+    def __str__(self) -> str:
+        return f"Usage at {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class AuditEvent(models.Model):
+    """One attempt at something that touches Upscope on a person's behalf.
+
+    Watch URLs are bearer secrets: only an HMAC of the URL is kept.
+    """
+
+    class Action(models.TextChoices):
+        WATCH_URL = "watch_url", _("Watch URL minted")
+        STOP_SESSION = "stop_session", _("Session stopped")
+        DELETE_VISITOR = "delete_visitor", _("Visitor deleted")
+        PURGE_OFFLINE = "purge_offline", _("Offline visitors purged")
+        REFRESH_VISITOR = "refresh_visitor", _("Visitor refreshed")
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("Success")
+        FAILURE = "failure", _("Failure")
+        DENIED = "denied", _("Denied")
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, db_index=True
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("user"),
+    )
+    username = models.CharField(_("username"), max_length=255, blank=True, db_index=True)
+    visitor_short_id = models.CharField(_("visitor"), max_length=128, blank=True, db_index=True)
+    source = models.CharField(_("source"), max_length=32, blank=True, db_index=True)
+    permissions = models.JSONField(_("permissions granted"), default=dict, blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    error_code = models.CharField(_("error code"), max_length=64, blank=True, db_index=True)
+    status_code = models.IntegerField(_("HTTP status"), null=True, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    watch_url_hash = models.CharField(
+        _("watch URL HMAC"), max_length=64, blank=True,
+        help_text=_("HMAC-SHA256 of the watch URL; the URL itself is never stored."),
+    )
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ("-created_at", "-id")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        who = self.username or "-"
+        return f"{self.get_action_display()} by {who} ({self.get_outcome_display()})"

@@ -1,0 +1,13 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("upscope/", include("django_upscope.urls")),
+]
+
+if getattr(settings, "USE_FAKE_UPSCOPE", False):
+    urlpatterns.append(path("__upscope__/", include("django_upscope.fake.urls")))
