@@ -1,7 +1,15 @@
-"""URLs of django-upscope; mount them with ``path("upscope/", include("django_upscope.urls"))``."""
+"""URLs of django-upscope; mount them with ``path("upscope/", include("django_upscope.urls"))``.
 
-from django.urls import path  # noqa: F401
+The DRF endpoints are added under ``api/`` when djangorestframework is installed.
+"""
+
+from importlib.util import find_spec
+
+from django.urls import include, path
 
 app_name = "django_upscope"
 
 urlpatterns: list = []
+
+if find_spec("rest_framework") is not None:
+    urlpatterns.append(path("api/", include("django_upscope.api.urls")))

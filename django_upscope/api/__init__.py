@@ -1,0 +1,1 @@
+"""DRF endpoints (needs djangorestframework: pip install django-upscope[drf])."""

@@ -1,0 +1,1 @@
+"""What our users import in their tests: the pytest plugin and factories."""
