@@ -1,25 +1,85 @@
 # Quick start: `make demo` runs the example project on the embedded fake Upscope;
-# `make test` runs every test. Both create .venv themselves.
-PYTHON ?= python3
+# `make test` runs every check and test. Both create .venv themselves.
+# `make help` lists the targets; docs/development.md explains them.
+SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The pyenv interpreters for tox (3.10-3.13), put ahead of pyenv's shims.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYENV_BINS := $(subst $(eval) ,:,$(wildcard $(PYENV_ROOT)/versions/3.1[0-3].*/bin))
+# make tox ARGS="-e py310-dj42 -- -x -q tests/test_types.py"
+ARGS ?=
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+export DEMO_HOST DEMO_PORT
 
-.PHONY: venv demo test lint type tox clean
+.PHONY: help venv demo test test-sqlite test-pg test-browser lint format type bench tox \
+	pg-start pg-stop pg-url clean
 
-$(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,type,bench]"
+help:
+	@echo "make demo          example project on the embedded fake: http://$(DEMO_HOST):$(DEMO_PORT)/admin/"
+	@echo "make test          ruff, migrations check, tests on SQLite and PostgreSQL, browser tests"
+	@echo "make test-sqlite   the suite on SQLite only (no browser tests)"
+	@echo "make test-pg       the suite on a throwaway PostgreSQL cluster"
+	@echo "make test-browser  the browser tests (Playwright + Debian's Chromium)"
+	@echo "make lint          ruff check + ruff format --check"
+	@echo "make format        ruff format + ruff check --fix"
+	@echo "make type          mypy (django-stubs) on django_upscope"
+	@echo "make bench         every bench/*.py (SQLite and a throwaway PostgreSQL)"
+	@echo "make tox           the tox matrix on pyenv's Pythons (ARGS=\"-e py311-dj52\")"
+	@echo "make pg-start|pg-url|pg-stop   a PostgreSQL cluster to use by hand"
+	@echo "make clean         remove .venv, .tox, caches, artifacts, db.sqlite3"
+
+$(STAMP): pyproject.toml scripts/bootstrap_venv.sh
+	scripts/bootstrap_venv.sh test,type,bench
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+demo: $(STAMP)
+	scripts/demo.sh
+
+test: $(STAMP)
+	scripts/run_tests.sh all
+
+test-sqlite: $(STAMP)
+	scripts/run_tests.sh sqlite
+
+test-pg: $(STAMP)
+	scripts/run_tests.sh pg
+
+test-browser: $(STAMP)
+	scripts/run_tests.sh browser
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+type: $(STAMP)
+	$(VENV)/bin/mypy django_upscope
+
+bench: $(STAMP)
+	scripts/bench.sh
+
+tox: $(STAMP)
+	@$(PY) -m tox --version >/dev/null 2>&1 || $(PY) -m pip install --quiet "tox>=4.14"
+	PATH="$(PYENV_BINS):$$PATH" $(PY) -m tox $(ARGS)
+
+pg-start:
+	@scripts/pg_cluster.sh start
+
+pg-url:
+	@scripts/pg_cluster.sh url
+
+pg-stop:
+	@scripts/pg_cluster.sh stop
+
+clean:
+	-scripts/pg_cluster.sh stop
+	rm -rf $(VENV) .tox .pytest_cache .mypy_cache .ruff_cache artifacts db.sqlite3 staticfiles
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -6,7 +6,7 @@ be set up before it has Upscope credentials.
 
 from __future__ import annotations
 
-import numbers
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,10 +31,13 @@ def _url_problem(value: Any) -> str | None:
     return None
 
 
+def _number(value: Any) -> bool:
+    # The same rule as the client's: int or float, finite, not a bool.
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _positive_number(value: Any) -> bool:
-    return (
-        isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0
-    )
+    return _number(value) and value > 0
 
 
 @register(Tags.security, "django_upscope")
@@ -55,7 +58,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         )
 
-    cloud = bool(s.API_KEY) or "API_URL" in user and user["API_URL"] != DEFAULTS["API_URL"]
+    cloud = bool(s.API_KEY) or ("API_URL" in user and user["API_URL"] != DEFAULTS["API_URL"])
     on_premise = bool(s.BASE_ENDPOINT) or bool(s.REST_KEY)
     if cloud and on_premise:
         messages.append(
@@ -79,9 +82,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     for name in urls:
         problem = _url_problem(getattr(s, name))
         if problem:
-            messages.append(
-                Error(f"UPSCOPE['{name}'] {problem}.", id="django_upscope.E002")
-            )
+            messages.append(Error(f"UPSCOPE['{name}'] {problem}.", id="django_upscope.E002"))
         elif not settings.DEBUG and urlsplit(getattr(s, name)).scheme != "https":
             messages.append(
                 Warning(
@@ -105,7 +106,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         messages.append(
             Error("UPSCOPE['MAX_RETRIES'] must be an integer >= 0.", id="django_upscope.E003")
         )
-    if isinstance(backoff, bool) or not isinstance(backoff, numbers.Real) or backoff < 0:
+    if not _number(backoff) or backoff < 0:
         messages.append(
             Error("UPSCOPE['RETRY_BACKOFF'] must be a number >= 0.", id="django_upscope.E003")
         )

@@ -22,9 +22,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from . import __version__
 from .conf import DEFAULT_API_URL, upscope_settings
@@ -69,6 +70,7 @@ PERMISSION_KEYS = (
 )
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_QUERY_LENGTH = 1000
+ERROR_CODE_RE = re.compile(r"[a-z0-9_]{1,64}")
 
 
 def validate_short_id(short_id: Any) -> str:
@@ -98,9 +100,7 @@ def validate_query(query: Any) -> str | None:
             "search query is not valid Unicode text", code="invalid_query"
         ) from exc
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in query):
-        raise UpscopeInvalidInput(
-            "search query contains control characters", code="invalid_query"
-        )
+        raise UpscopeInvalidInput("search query contains control characters", code="invalid_query")
     return query.strip() or None
 
 
@@ -195,6 +195,27 @@ def _validate_agent(value: Any, name: str) -> str:
     return value
 
 
+def _check_base_url(value: Any, setting: str) -> None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UpscopeConfigurationError(
+            f"UPSCOPE['{setting}'] must be an absolute http(s) URL.", code="invalid_url"
+        )
+
+
+def _number(
+    value: Any, default: Any, setting: str, *, minimum: float, strict: bool = False
+) -> float:
+    value = default if value is None else value
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < minimum or (strict and value == minimum):
+        raise UpscopeConfigurationError(
+            f"UPSCOPE['{setting}'] must be a {'positive' if strict else 'non-negative'} number.",
+            code="invalid_setting",
+        )
+    return float(value)
+
+
 def _retry_after_seconds(value: str | None) -> float | None:
     if not value:
         return None
@@ -222,6 +243,7 @@ class UpscopeClient:
     within ``retry_max_time`` seconds; POST is never retried.
     """
 
+    @sensitive_variables("api_key", "rest_key")
     def __init__(
         self,
         api_key: str | None = None,
@@ -247,21 +269,23 @@ class UpscopeClient:
         self.on_premise = bool(base_endpoint)
         if self.on_premise:
             assert base_endpoint is not None
+            _check_base_url(base_endpoint, "BASE_ENDPOINT")
             self.base_url = base_endpoint.rstrip("/") + "/api"
             self._secret = rest_key
         else:
+            _check_base_url(api_url or DEFAULT_API_URL, "API_URL")
             self.base_url = (api_url or DEFAULT_API_URL).rstrip("/")
             self._secret = api_key
-        self.timeout = float(timeout if timeout is not None else upscope_settings.TIMEOUT)
-        self.max_retries = int(
-            max_retries if max_retries is not None else upscope_settings.MAX_RETRIES
-        )
-        self.retry_max_time = float(
-            retry_max_time if retry_max_time is not None else upscope_settings.RETRY_MAX_TIME
-        )
-        self.retry_backoff = float(
-            retry_backoff if retry_backoff is not None else upscope_settings.RETRY_BACKOFF
-        )
+        s = upscope_settings
+        self.timeout = _number(timeout, s.TIMEOUT, "TIMEOUT", minimum=0, strict=True)
+        retries = _number(max_retries, s.MAX_RETRIES, "MAX_RETRIES", minimum=0)
+        if not retries.is_integer():
+            raise UpscopeConfigurationError(
+                "UPSCOPE['MAX_RETRIES'] must be a whole number.", code="invalid_setting"
+            )
+        self.max_retries = int(retries)
+        self.retry_max_time = _number(retry_max_time, s.RETRY_MAX_TIME, "RETRY_MAX_TIME", minimum=0)
+        self.retry_backoff = _number(retry_backoff, s.RETRY_BACKOFF, "RETRY_BACKOFF", minimum=0)
         self.session = session or requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._sleep: Callable[[float], None] = time.sleep
@@ -278,7 +302,7 @@ class UpscopeClient:
     def get_usage(self) -> Usage:
         """``GET /usage.json`` (cloud only): the account's usage figures."""
         self._require_cloud("get_usage")
-        return Usage.from_payload(self._request("GET", "/usage.json"))
+        return self._request("GET", "/usage.json", parse=Usage.from_payload)
 
     def search_visitors(self, query: str | None = None) -> list[Visitor]:
         """Search visitors as the Upscope app's search box does.
@@ -289,11 +313,11 @@ class UpscopeClient:
         query = validate_query(query)
         if self.on_premise:
             params = {"q": query} if query else None
-            payload = self._request("GET", "/visitors/list/search", params=params)
-        else:
-            params = {"search": query} if query else None
-            payload = self._request("GET", "/list.json", params=params)
-        return visitors_from_list_payload(payload)
+            return self._request(
+                "GET", "/visitors/list/search", params=params, parse=visitors_from_list_payload
+            )
+        params = {"search": query} if query else None
+        return self._request("GET", "/list.json", params=params, parse=visitors_from_list_payload)
 
     def latest_visitors(self) -> list[Visitor]:
         """The latest visitors.
@@ -303,7 +327,7 @@ class UpscopeClient:
         list of visitors.
         """
         if self.on_premise:
-            return visitors_from_list_payload(self._request("GET", "/visitors/list/latest"))
+            return self._request("GET", "/visitors/list/latest", parse=visitors_from_list_payload)
         return self.search_visitors(None)
 
     def get_visitor(self, short_id: str, with_history: bool = False) -> Visitor:
@@ -312,24 +336,40 @@ class UpscopeClient:
         ``with_history=True`` adds ``?with_history=true`` and fills ``history``
         (cloud only: the on-premise API does not document it).
         """
+        if self.on_premise and with_history:
+            self._require_cloud("get_visitor(with_history=True)")
         short_id = validate_short_id(short_id)
         if self.on_premise:
-            if with_history:
-                self._require_cloud("get_visitor(with_history=True)")
-            path = f"/visitors/{quote(short_id)}"
-            return visitor_from_detail_payload(self._request("GET", path, short_id=short_id))
+            return self._request(
+                "GET",
+                f"/visitors/{short_id}",
+                short_id=short_id,
+                parse=visitor_from_detail_payload,
+            )
         params = {"with_history": "true"} if with_history else None
-        payload = self._request(
-            "GET", f"/visitors/{quote(short_id)}.json", params=params, short_id=short_id
+        return self._request(
+            "GET",
+            f"/visitors/{short_id}.json",
+            params=params,
+            short_id=short_id,
+            parse=visitor_from_detail_payload,
         )
-        return visitor_from_detail_payload(payload)
 
     def delete_visitor(self, short_id: str) -> None:
-        """``DELETE /visitors/:short_id.json`` (cloud only): delete the visitor for good."""
-        short_id = validate_short_id(short_id)
+        """``DELETE /visitors/:short_id.json`` (cloud only): delete the visitor for good.
+
+        If a retry of this request answers 404, the earlier attempt went through
+        (its answer was lost): that counts as deleted.
+        """
         self._require_cloud("delete_visitor")
-        payload = self._request("DELETE", f"/visitors/{quote(short_id)}.json", short_id=short_id)
-        self._expect_ok(payload, "delete visitor")
+        short_id = validate_short_id(short_id)
+        self._request(
+            "DELETE",
+            f"/visitors/{short_id}.json",
+            short_id=short_id,
+            expect="ok",
+            gone_means_done=True,
+        )
 
     def delete_offline_visitors(self) -> None:
         """``DELETE /visitors.json?all=true`` (cloud only).
@@ -338,9 +378,9 @@ class UpscopeClient:
         take a few minutes to complete".
         """
         self._require_cloud("delete_offline_visitors")
-        payload = self._request("DELETE", "/visitors.json", params={"all": "true"})
-        self._expect_ok(payload, "delete offline visitors")
+        self._request("DELETE", "/visitors.json", params={"all": "true"}, expect="ok")
 
+    @sensitive_variables("payload", "url", "parts")
     def create_watch_url(
         self,
         short_id: str,
@@ -358,6 +398,7 @@ class UpscopeClient:
         request is never retried automatically, since each call may start a
         session.
         """
+        self._require_cloud("create_watch_url")
         short_id = validate_short_id(short_id)
         body: dict[str, Any] = {
             "agent": {
@@ -374,10 +415,8 @@ class UpscopeClient:
             body["permissions"] = checked_permissions
         if checked_metadata:
             body["metadata"] = checked_metadata
-        self._require_cloud("create_watch_url")
         payload = self._request(
-            "POST", f"/visitors/{quote(short_id)}/watch_url.json", json_body=body,
-            short_id=short_id,
+            "POST", f"/visitors/{short_id}/watch_url.json", json_body=body, short_id=short_id
         )
         url = payload.get("watch_url") if isinstance(payload, dict) else None
         parts = urlsplit(url) if isinstance(url, str) else None
@@ -388,17 +427,18 @@ class UpscopeClient:
             )
         return WatchURL(url)
 
+    @sensitive_variables("text")
     def stop_session(self, short_id: str) -> None:
         """``DELETE /visitors/:short_id/session`` (cloud only): end the active session.
 
         Upscope answers ``ok`` even when no session is active.
         """
-        short_id = validate_short_id(short_id)
         self._require_cloud("stop_session")
+        short_id = validate_short_id(short_id)
         text = self._request(
-            "DELETE", f"/visitors/{quote(short_id)}/session", short_id=short_id, expect="text"
+            "DELETE", f"/visitors/{short_id}/session", short_id=short_id, expect="text"
         )
-        if text is not None and text.strip().strip('"') != "ok":
+        if text.strip().strip('"') != "ok":
             raise UpscopeInvalidResponse(
                 "stop session: Upscope did not answer 'ok'", status_code=200
             )
@@ -412,14 +452,6 @@ class UpscopeClient:
                 "only latest visitors, search and visitor details."
             )
 
-    @staticmethod
-    def _expect_ok(payload: Any, what: str) -> None:
-        # A deletion answers {"status": "ok"}; a retried DELETE answered 404 gives None.
-        if payload is None:
-            return
-        if not isinstance(payload, dict) or payload.get("status", "ok") != "ok":
-            raise UpscopeInvalidResponse(f"{what}: Upscope did not answer status ok", status_code=200)
-
     def _credentials_header(self) -> dict[str, str]:
         if not self._secret:
             setting = "REST_KEY" if self.on_premise else "API_KEY"
@@ -431,6 +463,7 @@ class UpscopeClient:
             return {"Authorization": self._secret}
         return {"X-Api-Key": self._secret}
 
+    @sensitive_variables("headers")
     def _request(
         self,
         method: str,
@@ -440,24 +473,48 @@ class UpscopeClient:
         json_body: dict[str, Any] | None = None,
         short_id: str | None = None,
         expect: str = "json",
+        parse: Callable[[Any], Any] | None = None,
+        gone_means_done: bool = False,
     ) -> Any:
-        """Send one logical request, retrying it when that is safe, and map failures."""
+        """Send one logical request, retrying it when that is safe, and map failures.
+
+        ``expect`` is ``json`` (a JSON body, given to ``parse``), ``text`` (the
+        body as text) or ``ok`` (a deletion: empty, plain ``ok`` or JSON status ok).
+        """
         headers = self._credentials_header()
         url = self.base_url + path
         retryable = method in ("GET", "DELETE")
-        deadline = time.monotonic() + self.retry_max_time
+        started = time.monotonic()
+        slept = 0.0
         attempt = 0
         while True:
-            started = time.monotonic()
+            sent = time.monotonic()
             try:
+                # Redirects are not followed: requests would carry X-Api-Key to
+                # whatever host a redirect names.
                 response = self.session.request(
-                    method, url, params=params, json=json_body, headers=headers,
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
                     timeout=self.timeout,
+                    allow_redirects=False,
                 )
-                result = self._handle(response, method, path, short_id, expect, attempt)
+                try:
+                    if response.status_code == 404 and gone_means_done and attempt > 0:
+                        # Our earlier attempt went through before its answer was lost.
+                        return None
+                    result = self._handle(response, method, path, short_id, expect, parse)
+                finally:
+                    # Give the connection back now, not when a traceback is collected.
+                    response.close()
                 logger.debug(
-                    "Upscope %s %s -> %s in %.0f ms", method, path, response.status_code,
-                    (time.monotonic() - started) * 1000,
+                    "Upscope %s %s -> %s in %.0f ms",
+                    method,
+                    path,
+                    response.status_code,
+                    (time.monotonic() - sent) * 1000,
                 )
                 return result
             except requests.Timeout as exc:
@@ -465,8 +522,11 @@ class UpscopeClient:
                     f"Upscope did not answer {method} {path} within {self.timeout:g} s"
                 )
                 cause: BaseException = exc
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as exc:
+            except (
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 error = UpscopeConnectionError(
                     f"Could not reach Upscope for {method} {path}: the connection failed or "
                     "was dropped"
@@ -480,15 +540,20 @@ class UpscopeClient:
             logger.warning(
                 "Upscope %s %s failed (attempt %d): %s", method, path, attempt + 1, error.code
             )
-            delay = self._retry_delay(error, attempt, deadline) if retryable else None
+            # Real sleeps show in the monotonic clock; the slept total keeps the
+            # bound when _sleep is replaced (tests).
+            spent = max(time.monotonic() - started, slept)
+            delay = self._retry_delay(error, attempt, spent) if retryable else None
             if delay is None:
                 if cause is error:
                     raise error
+                _drop_frames(cause)
                 raise error from cause
             self._sleep(delay)
+            slept += delay
             attempt += 1
 
-    def _retry_delay(self, error: UpscopeError, attempt: int, deadline: float) -> float | None:
+    def _retry_delay(self, error: UpscopeError, attempt: int, spent: float) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""
         if not isinstance(error, UpscopeUnavailable) or attempt >= self.max_retries:
             return None
@@ -497,7 +562,7 @@ class UpscopeClient:
         delay = self.retry_backoff * (2**attempt)
         if error.retry_after is not None:
             delay = max(delay, error.retry_after)
-        if time.monotonic() + delay > deadline:
+        if spent + delay > self.retry_max_time:
             return None
         return delay
 
@@ -508,29 +573,37 @@ class UpscopeClient:
         path: str,
         short_id: str | None,
         expect: str,
-        attempt: int,
+        parse: Callable[[Any], Any] | None,
     ) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             if expect == "text":
                 return response.text
-            return self._json(response, method, path)
-        if status == 404 and method == "DELETE" and attempt > 0:
-            # Our earlier attempt went through before its answer was lost.
-            return None
+            if expect == "ok" and response.text.strip().strip('"') in ("", "ok"):
+                return None
+            payload = self._json(response, method, path)
+            try:
+                if expect == "ok":
+                    if not isinstance(payload, dict) or payload.get("status", "ok") != "ok":
+                        raise UpscopeInvalidResponse(
+                            f"{method} {path}: Upscope did not answer status ok"
+                        )
+                    return None
+                return parse(payload) if parse is not None else payload
+            except UpscopeInvalidResponse as exc:
+                if exc.status_code is None:
+                    exc.status_code = status
+                raise
         code = self._error_code(response)
         where = f"{method} {path}"
         if status == 401:
             code = code if code in AUTHENTICATION_CODES else "invalid_api_key"
-            raise UpscopeAuthenticationError(
-                _AUTH_MESSAGES.get(code, "Upscope refused the credentials")
-                + f" ({code}); an administrator must fix the UPSCOPE settings.",
-                status_code=401, code=code,
-            )
+            raise UpscopeAuthenticationError(self._auth_message(code), status_code=401, code=code)
         if status == 402:
             raise UpscopeSubscriptionLimit(
                 "Upscope refused: this screen share would pass the subscription's limits.",
-                status_code=402, code=code or "subscription_limit",
+                status_code=402,
+                code=code or "subscription_limit",
             )
         if status == 404 and short_id is not None:
             raise UpscopeVisitorNotFound(
@@ -538,51 +611,85 @@ class UpscopeClient:
             )
         if status == 429:
             raise UpscopeRateLimited(
-                f"Upscope is rate limiting requests ({where}).", status_code=429,
+                f"Upscope is rate limiting requests ({where}).",
+                status_code=429,
                 code="rate_limited",
                 retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
             )
         if status >= 500:
             raise UpscopeUnavailable(
-                f"Upscope is unavailable: it answered {status} to {where}.", status_code=status,
+                f"Upscope is unavailable: it answered {status} to {where}.",
+                status_code=status,
                 code=f"http_{status}",
                 retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
             )
+        setting = "BASE_ENDPOINT" if self.on_premise else "API_URL"
+        hint = f" (check UPSCOPE['{setting}'])." if status == 404 or status < 400 else "."
         raise UpscopeAPIError(
-            f"Upscope answered {status} to {where}"
-            + (" (check UPSCOPE['API_URL'] / ['BASE_ENDPOINT'])." if status == 404 else "."),
-            status_code=status, code=code or f"http_{status}",
+            f"Upscope answered {status} to {where}{hint}",
+            status_code=status,
+            code=code or f"http_{status}",
         )
 
-    @staticmethod
-    def _error_code(response: requests.Response) -> str | None:
+    def _auth_message(self, code: str) -> str:
+        setting = "REST_KEY" if self.on_premise else "API_KEY"
+        return (
+            _AUTH_MESSAGES.get(code, "Upscope refused the credentials")
+            + f" ({code}); an administrator must fix UPSCOPE['{setting}'] or the subscription."
+        )
+
+    def _error_code(self, response: requests.Response) -> str | None:
+        """Upscope's ``error`` code, if it is a short token (and not our own secret)."""
         try:
             body = response.json()
         except ValueError:
             return None
         code = body.get("error") if isinstance(body, dict) else None
-        if isinstance(code, str) and re.fullmatch(r"[a-z0-9_]{1,64}", code):
-            return code
-        return None
+        if not isinstance(code, str) or not ERROR_CODE_RE.fullmatch(code):
+            return None
+        if self._secret and self._secret.lower() in code:
+            return None
+        return code
 
-    @staticmethod
-    def _json(response: requests.Response, method: str, path: str) -> Any:
+    @sensitive_variables("payload")
+    def _json(self, response: requests.Response, method: str, path: str) -> Any:
         try:
             payload = json.loads(response.content)
         except ValueError as exc:
+            # The decoder's frames hold the body (maybe a watch URL): keep only its text.
+            _drop_frames(exc)
             content_type = response.headers.get("Content-Type", "unknown")
             raise UpscopeInvalidResponse(
                 f"Upscope answered {method} {path} with a body that is not JSON "
-                f"(Content-Type {content_type}, {len(response.content)} bytes).",
+                f"(Content-Type {content_type:.60}, {len(response.content)} bytes).",
                 status_code=response.status_code,
             ) from exc
         if isinstance(payload, dict) and payload.get("status") == "error":
+            code = self._error_code(response) or "api_error"
+            if code in AUTHENTICATION_CODES:
+                raise UpscopeAuthenticationError(
+                    self._auth_message(code), status_code=response.status_code, code=code
+                )
             raise UpscopeAPIError(
-                f"Upscope reported an error for {method} {path}.",
+                f"Upscope reported an error ({code}) for {method} {path}.",
                 status_code=response.status_code,
-                code=str(payload.get("error") or "api_error")[:64],
+                code=code,
             )
         return payload
+
+
+def _drop_frames(exc: BaseException | None) -> None:
+    """Drop the tracebacks of a requests/urllib3 failure before chaining it.
+
+    Their frames hold the request headers (the API key) as local variables,
+    which error reports that show locals (Django's admin e-mails, Sentry)
+    would print. The exception text, which names no secret, is kept.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__
 
 
 _AUTH_MESSAGES = {
@@ -604,16 +711,30 @@ def get_client() -> UpscopeClient:
     """
     s = upscope_settings
     key = (
-        s.API_KEY, s.API_URL, s.BASE_ENDPOINT, s.REST_KEY, s.TIMEOUT, s.MAX_RETRIES,
-        s.RETRY_MAX_TIME, s.RETRY_BACKOFF,
+        s.API_KEY,
+        s.API_URL,
+        s.BASE_ENDPOINT,
+        s.REST_KEY,
+        s.TIMEOUT,
+        s.MAX_RETRIES,
+        s.RETRY_MAX_TIME,
+        s.RETRY_BACKOFF,
     )
     cached = getattr(_local, "client", None)
     if cached is not None and cached[0] == key:
         return cached[1]
     if s.BASE_ENDPOINT:
-        client = UpscopeClient(rest_key=s.REST_KEY, base_endpoint=s.BASE_ENDPOINT)
+        # API_KEY / a custom API_URL beside BASE_ENDPOINT is contradictory: the
+        # constructor refuses it rather than silently ignore one of them.
+        custom_url = s.API_URL if s.API_URL != DEFAULT_API_URL else None
+        client = UpscopeClient(
+            api_key=s.API_KEY,
+            api_url=custom_url,
+            rest_key=s.REST_KEY,
+            base_endpoint=s.BASE_ENDPOINT,
+        )
     else:
-        client = UpscopeClient(api_key=s.API_KEY, api_url=s.API_URL)
+        client = UpscopeClient(api_key=s.API_KEY, api_url=s.API_URL, rest_key=s.REST_KEY)
     if cached is not None:
         cached[1].close()
     _local.client = (key, client)

@@ -51,6 +51,7 @@ class Visitor(models.Model):
         help_text=_("Pageviews and screenshots, when fetched with history."),
     )
     history_synced_at = models.DateTimeField(_("history synced"), null=True, blank=True)
+    history_hash = models.CharField(max_length=64, blank=True, editable=False)
     raw = models.JSONField(_("raw payload"), default=dict, blank=True)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
     synced_at = models.DateTimeField(_("synced"), db_index=True)

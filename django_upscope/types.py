@@ -43,8 +43,9 @@ def parse_datetime(value: Any, where: str) -> dt.datetime | None:
         text = text[:-1] + "+00:00"
     try:
         parsed = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise UpscopeInvalidResponse(f"{where} is not an ISO 8601 timestamp") from exc
+    except ValueError:
+        # Not chained: ValueError's text repeats the value, and answers are not ours to echo.
+        raise UpscopeInvalidResponse(f"{where} is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_upscope",
+    # The example project is an app of its own for its management commands (demo_setup).
+    "example_project",
 ]
 if USE_FAKE_UPSCOPE:
     INSTALLED_APPS.append("django_upscope.fake")

@@ -3,10 +3,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from . import views
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("upscope/", include("django_upscope.urls")),
+    # The example agent console (example_project/templates/console.html).
+    path("console/", views.console, name="console"),
 ]
 
 if getattr(settings, "USE_FAKE_UPSCOPE", False):

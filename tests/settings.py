@@ -1,6 +1,7 @@
 """Settings for the test suite. DATABASE_URL selects the database (default: SQLite)."""
 
 import os
+from importlib.util import find_spec
 
 import environ
 
@@ -17,7 +18,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "rest_framework",
+    # Left out when djangorestframework is not installed (tox -e nodrf).
+    *(["rest_framework"] if find_spec("rest_framework") else []),
     "django_upscope",
     "django_upscope.fake",
 ]

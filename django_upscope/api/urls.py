@@ -1,1 +1,52 @@
-urlpatterns: list = []
+"""DRF endpoints (needs djangorestframework: ``pip install django-upscope[drf]``).
+
+Mounted by :mod:`django_upscope.urls` under ``api/``; URL names live in the
+``django_upscope:api`` namespace. A ``short_id`` that is not 1-128 letters, digits,
+``-`` or ``_`` matches no route, and everything under ``api/`` that no route
+matches answers a JSON 404, without any call to Upscope.
+"""
+
+from django.urls import path, re_path
+
+from . import views
+from .exceptions import not_found_view
+from .schema import HAS_SPECTACULAR
+
+app_name = "api"
+
+SHORT_ID = r"(?P<short_id>[A-Za-z0-9_-]{1,128})"
+
+urlpatterns = [
+    path("visitors/", views.VisitorListView.as_view(), name="visitor-list"),
+    # Before the short_id routes: "purge" would match the short_id pattern.
+    path("visitors/purge/", views.PurgeView.as_view(), name="visitor-purge"),
+    re_path(rf"^visitors/{SHORT_ID}/$", views.VisitorDetailView.as_view(), name="visitor-detail"),
+    re_path(
+        rf"^visitors/{SHORT_ID}/watch-url/$", views.WatchURLView.as_view(), name="visitor-watch-url"
+    ),
+    re_path(
+        rf"^visitors/{SHORT_ID}/session/$", views.SessionStopView.as_view(), name="visitor-session"
+    ),
+    path("usage/", views.UsageView.as_view(), name="usage"),
+    path("usage/history/", views.UsageHistoryView.as_view(), name="usage-history"),
+    path("sessions/", views.SessionListView.as_view(), name="session-list"),
+]
+
+if HAS_SPECTACULAR:
+    from drf_spectacular.views import SpectacularAPIView
+
+    from .schema import SCHEMA_SETTINGS, UpscopeSchemaGenerator
+
+    urlpatterns.append(
+        path(
+            "schema/",
+            SpectacularAPIView.as_view(
+                generator_class=UpscopeSchemaGenerator, custom_settings=SCHEMA_SETTINGS
+            ),
+            name="schema",
+        )
+    )
+
+# Last: a JSON 404 for the rest of api/ (paths without a trailing slash still get
+# APPEND_SLASH's redirect first).
+urlpatterns.append(re_path(r"^(?:.*/)?$", not_found_view, name="not-found"))

@@ -1,0 +1,173 @@
+"""One JSON shape for every error the API answers: ``{"error": code, "detail": text}``.
+
+:func:`api_exception_handler` is installed on django-upscope's views only (through
+``get_exception_handler``), so a project keeps its own ``EXCEPTION_HANDLER`` for
+everything else. Validation errors add ``"fields"``: the per-field messages.
+
+Upscope's errors map to HTTP like this (the README's table is the reference):
+
+====================================  ======  =====================================
+exception                             status  ``error``
+====================================  ======  =====================================
+UpscopeInvalidInput                   400     its code (``invalid_short_id`` ...)
+UpscopeSubscriptionLimit              402     Upscope's code (``subscription_limit``)
+UpscopeVisitorNotFound                404     ``visitor_not_found``
+UpscopeNotSupported                   501     ``not_supported_on_premise``
+UpscopeAuthenticationError            502     Upscope's code (``invalid_api_key`` ...)
+UpscopeConfigurationError             502     ``not_configured``
+UpscopeAPIError / InvalidResponse     502     Upscope's code / ``invalid_response``
+UpscopeUnavailable (and subclasses)   503     ``http_5xx``, ``rate_limited``,
+                                              ``connection_error`` (+ ``Retry-After``)
+UpscopeTimeout                        504     ``timeout``
+====================================  ======  =====================================
+
+Messages of :class:`~django_upscope.exceptions.UpscopeError` never hold the API key,
+the REST key or a watch URL, so they are passed on as ``detail``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from ..exceptions import (
+    UpscopeAPIError,
+    UpscopeAuthenticationError,
+    UpscopeConfigurationError,
+    UpscopeError,
+    UpscopeInvalidInput,
+    UpscopeInvalidResponse,
+    UpscopeNotSupported,
+    UpscopeSubscriptionLimit,
+    UpscopeTimeout,
+    UpscopeUnavailable,
+    UpscopeVisitorNotFound,
+)
+
+logger = logging.getLogger("django_upscope.api")
+
+#: Checked in order: subclasses before their bases.
+UPSCOPE_STATUS: tuple[tuple[type[UpscopeError], int], ...] = (
+    (UpscopeInvalidInput, status.HTTP_400_BAD_REQUEST),
+    (UpscopeSubscriptionLimit, status.HTTP_402_PAYMENT_REQUIRED),
+    (UpscopeVisitorNotFound, status.HTTP_404_NOT_FOUND),
+    (UpscopeNotSupported, status.HTTP_501_NOT_IMPLEMENTED),
+    (UpscopeAuthenticationError, status.HTTP_502_BAD_GATEWAY),
+    (UpscopeConfigurationError, status.HTTP_502_BAD_GATEWAY),
+    (UpscopeTimeout, status.HTTP_504_GATEWAY_TIMEOUT),
+    (UpscopeUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (UpscopeInvalidResponse, status.HTTP_502_BAD_GATEWAY),
+    (UpscopeAPIError, status.HTTP_502_BAD_GATEWAY),
+)
+
+
+class PermissionNotGranted(exceptions.PermissionDenied):
+    """The body asked for an Upscope session permission the user is not granted."""
+
+    default_code = "permission_not_granted"
+
+
+def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"error": code, "detail": detail, **extra}
+
+
+def upscope_status(exc: UpscopeError) -> int:
+    for cls, status_code in UPSCOPE_STATUS:
+        if isinstance(exc, cls):
+            return status_code
+    return status.HTTP_502_BAD_GATEWAY
+
+
+def _upscope_response(exc: UpscopeError) -> Response:
+    status_code = upscope_status(exc)
+    headers = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(exc, UpscopeUnavailable) and retry_after is not None:
+        headers["Retry-After"] = str(max(0, math.ceil(retry_after)))
+    if status_code >= 500:
+        logger.warning(
+            "Upscope error answered as %s: %s (upstream status %s)",
+            status_code,
+            exc.code,
+            exc.status_code,
+        )
+    return Response(error_body(exc.code, exc.message), status=status_code, headers=headers)
+
+
+def _first_message(detail: Any) -> str:
+    """The first message of a (possibly nested) DRF error detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            message = _first_message(value)
+            if message:
+                prefix = "" if key == "non_field_errors" else f"{key}: "
+                return prefix + message
+        return ""
+    if isinstance(detail, list):
+        for value in detail:
+            message = _first_message(value)
+            if message:
+                return message
+        return ""
+    return str(detail)
+
+
+def _code(exc: exceptions.APIException) -> str:
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    detail = exc.detail
+    code = getattr(detail, "code", None) or exc.default_code
+    if code == "permission_denied" and str(detail).startswith("CSRF Failed"):
+        # SessionAuthentication's CSRF refusal: say so, it is the usual SPA mistake.
+        return "csrf_failed"
+    return str(code)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler giving ``{"error": code, "detail": text}`` for every error.
+
+    Returns ``None`` for exceptions nobody expected, so they reach Django's own
+    500 handling and error reporting like any other bug.
+    """
+    if isinstance(exc, UpscopeError):
+        set_rollback()
+        return _upscope_response(exc)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+
+    extra: dict[str, Any] = {}
+    if isinstance(exc.detail, (list, dict)):
+        detail = _first_message(exc.detail) or "Invalid request."
+        extra["fields"] = (
+            exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        )
+    else:
+        detail = str(exc.detail)
+    set_rollback()
+    return Response(
+        error_body(_code(exc), detail, **extra), status=exc.status_code, headers=headers
+    )
+
+
+def not_found_view(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Anything under ``api/`` that no route matches (an invalid short_id, say): JSON 404."""
+    return JsonResponse(error_body("not_found", "No API endpoint matches this URL."), status=404)

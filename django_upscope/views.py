@@ -1,0 +1,303 @@
+"""The screen-share page: a staff user watches a visitor inside the admin.
+
+``GET upscope/visitors/<short_id>/screenshare/`` mints a fresh watch URL on each
+visit (through :func:`django_upscope.services.start_screenshare`) and renders it
+in an iframe. ``POST upscope/visitors/<short_id>/session/stop/`` ends the session.
+
+The watch URL is a bearer secret: the page is sent with ``Cache-Control: no-store``
+and ``Referrer-Policy: no-referrer``, may not be framed by any site, and the URL
+is never logged. Every Upscope error becomes a page a person understands.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib import admin, messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
+from .exceptions import (
+    UpscopeAuthenticationError,
+    UpscopeConfigurationError,
+    UpscopeError,
+    UpscopeInvalidInput,
+    UpscopeInvalidResponse,
+    UpscopeNotSupported,
+    UpscopeSubscriptionLimit,
+    UpscopeUnavailable,
+    UpscopeVisitorNotFound,
+)
+from .models import Visitor as VisitorRow
+
+logger = logging.getLogger("django_upscope.views")
+
+AUTH_EXPLANATIONS = {
+    "invalid_api_key": "Upscope did not recognise the API key.",
+    "subscription_expired": "The Upscope subscription has expired.",
+    "no_subscription": "The Upscope team has no active subscription.",
+    "api_not_enabled": "The Upscope subscription does not include REST API access.",
+    "please_contact_team": "Upscope has restricted API access for this team; contact Upscope.",
+}
+
+
+def error_page_context(error: UpscopeError) -> dict[str, Any]:
+    """Status, title and explanation for an Upscope error, for pages and admin messages.
+
+    Never contains a key or a watch URL: built from the error class and code only,
+    plus the error's own (secret-free) message where that helps.
+    """
+    if isinstance(error, UpscopeVisitorNotFound):
+        return {
+            "status": 404,
+            "title": _("Visitor not found"),
+            "explanation": _(
+                "Upscope has no visitor with this id. The visitor may have been deleted, "
+                "or the id is wrong."
+            ),
+            "retry": False,
+        }
+    if isinstance(error, UpscopeSubscriptionLimit):
+        return {
+            "status": 402,
+            "title": _("Subscription limit reached"),
+            "explanation": _(
+                "Upscope refused to start this screen share because it would pass the limits "
+                "of your Upscope subscription (for example the number of agents or concurrent "
+                "sessions). End another session or ask an administrator to raise the plan."
+            ),
+            "retry": True,
+        }
+    if isinstance(error, UpscopeAuthenticationError):
+        reason = AUTH_EXPLANATIONS.get(error.code, _("Upscope refused the credentials."))
+        return {
+            "status": 502,
+            "title": _("Upscope refused this site's credentials"),
+            "explanation": reason
+            + " "
+            + _(
+                "An administrator must fix the UPSCOPE settings of this site "
+                "(the API key or the subscription)."
+            ),
+            "retry": False,
+        }
+    if isinstance(error, UpscopeConfigurationError):
+        return {
+            "status": 503,
+            "title": _("Upscope is not configured"),
+            "explanation": error.message
+            + " "
+            + _("An administrator must fix the UPSCOPE settings of this site."),
+            "retry": False,
+        }
+    if isinstance(error, UpscopeNotSupported):
+        return {
+            "status": 501,
+            "title": _("Not available with this Upscope server"),
+            "explanation": _(
+                "The on-premise Upscope API does not offer this operation; only Upscope's "
+                "cloud API does."
+            ),
+            "retry": False,
+        }
+    if isinstance(error, UpscopeUnavailable):
+        return {
+            "status": 503,
+            "title": _("Upscope is unavailable"),
+            "explanation": _(
+                "Upscope could not be reached or did not answer in time. This is usually "
+                "temporary: try again in a moment."
+            ),
+            "retry": True,
+            "retry_after": error.retry_after,
+        }
+    if isinstance(error, UpscopeInvalidResponse):
+        return {
+            "status": 502,
+            "title": _("Upscope sent an unexpected answer"),
+            "explanation": _(
+                "Upscope answered, but not in the documented form. Try again; if it keeps "
+                "happening, an administrator should check the UPSCOPE settings (API_URL)."
+            ),
+            "retry": True,
+        }
+    if isinstance(error, UpscopeInvalidInput):
+        return {
+            "status": 400,
+            "title": _("Invalid request"),
+            "explanation": error.message,
+            "retry": False,
+        }
+    return {
+        "status": 502,
+        "title": _("Upscope reported an error"),
+        "explanation": _("Upscope answered with an error (%(code)s).") % {"code": error.code},
+        "retry": True,
+    }
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """Render a page inside the admin's frame (header, user tools), with the secure headers."""
+    full = {**admin.site.each_context(request), **context}
+    return _secure(render(request, template, full, status=status))
+
+
+def _secure(response: HttpResponse) -> HttpResponse:
+    """Headers for pages that hold (or might hold) a watch URL."""
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Frame-Options"] = "DENY"
+    response["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
+
+
+def _admin_url(name: str, *args: Any) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _staff_gate(request: HttpRequest) -> HttpResponse | None:
+    """Anonymous users go to the admin login; logged-in non-staff get 403. Else ``None``."""
+    user = request.user
+    if not user.is_authenticated:
+        login_url = _admin_url("admin:login") or None
+        return redirect_to_login(request.get_full_path(), login_url)
+    if not (user.is_active and user.is_staff):
+        return _page(
+            request,
+            "django_upscope/error.html",
+            {
+                "title": _("Not allowed"),
+                "explanation": _("This page is for staff members only."),
+                "code": "permission_denied",
+            },
+            status=403,
+        )
+    return None
+
+
+def _visitor_details(short_id: str) -> Any:
+    """The visitor from the mirror, else from Upscope (read-through); None if unavailable."""
+    row = VisitorRow.objects.filter(pk=short_id).first()
+    if row is not None:
+        return row
+    try:
+        return services.get_visitor(short_id)
+    except UpscopeError as exc:
+        logger.warning("Details of visitor %s unavailable: %s", short_id, exc.code)
+        return None
+
+
+def _error_response(
+    request: HttpRequest, error: UpscopeError, short_id: str, *, retry_url: str | None
+) -> HttpResponse:
+    context = error_page_context(error)
+    context.update(
+        code=error.code,
+        short_id=short_id,
+        retry_url=retry_url if context.get("retry") else None,
+        visitor_admin_url=_admin_url("admin:django_upscope_visitor_change", short_id),
+    )
+    response = _page(request, "django_upscope/error.html", context, status=context["status"])
+    retry_after = context.get("retry_after")
+    if retry_after is not None:
+        response["Retry-After"] = str(max(1, round(retry_after)))
+    return response
+
+
+@require_GET
+def screenshare(request: HttpRequest, short_id: str) -> HttpResponse:
+    """Mint a watch URL for the logged-in staff user and show it in an iframe."""
+    refused = _staff_gate(request)
+    if refused is not None:
+        return refused
+    actor = services.actor_from_request(request, "admin")
+    try:
+        share = services.start_screenshare(actor, short_id)
+    except PermissionDenied:
+        # Rendered here (not raised) so the denied audit row survives ATOMIC_REQUESTS.
+        return _page(
+            request,
+            "django_upscope/error.html",
+            {
+                "title": _("Not allowed"),
+                "explanation": _(
+                    "You do not have the permission to start a screen share. Ask an "
+                    "administrator for the 'Can start a screen share' permission."
+                ),
+                "code": "permission_denied",
+                "short_id": short_id,
+            },
+            status=403,
+        )
+    except UpscopeError as exc:
+        return _error_response(request, exc, short_id, retry_url=request.get_full_path())
+    watch = urlsplit(share.watch_url)
+    context = {
+        "title": _("Screen share"),
+        "short_id": short_id,
+        "visitor": _visitor_details(short_id),
+        "watch_url": share.watch_url,
+        "watch_origin": f"{watch.scheme}://{watch.netloc}",
+        "granted": [key for key, value in share.permissions.items() if value],
+        "stop_url": reverse("django_upscope:stop_session", args=[short_id]),
+        "visitor_admin_url": _admin_url("admin:django_upscope_visitor_change", short_id),
+        "changelist_url": _admin_url("admin:django_upscope_visitor_changelist"),
+        "opts": VisitorRow._meta,
+    }
+    return _page(request, "django_upscope/screenshare.html", context)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "application/json" in accept or request.headers.get("X-Requested-With") == (
+        "XMLHttpRequest"
+    )
+
+
+@require_POST
+def stop_session(request: HttpRequest, short_id: str) -> HttpResponse:
+    """End the visitor's session: JSON for ``fetch`` callers, else a message and a redirect."""
+    refused = _staff_gate(request)
+    if refused is not None:
+        if _wants_json(request):
+            status = 401 if not request.user.is_authenticated else 403
+            return JsonResponse(
+                {"error": "permission_denied", "detail": "Staff members only."}, status=status
+            )
+        return refused
+    actor = services.actor_from_request(request, "admin")
+    back = _admin_url("admin:django_upscope_visitor_change", short_id) or "/"
+    try:
+        services.stop_session(actor, short_id)
+    except PermissionDenied:
+        detail = _("You do not have the permission to stop a session.")
+        if _wants_json(request):
+            return JsonResponse({"error": "permission_denied", "detail": detail}, status=403)
+        messages.error(request, detail)
+        return HttpResponseRedirect(back)
+    except UpscopeError as exc:
+        context = error_page_context(exc)
+        detail = f"{context['title']}: {context['explanation']}"
+        if _wants_json(request):
+            return JsonResponse({"error": exc.code, "detail": detail}, status=context["status"])
+        messages.error(request, detail)
+        return HttpResponseRedirect(back)
+    if _wants_json(request):
+        return JsonResponse({"status": "ok", "detail": _("The session was stopped.")})
+    messages.success(request, _("The session with visitor %(id)s was stopped.") % {"id": short_id})
+    return HttpResponseRedirect(back)

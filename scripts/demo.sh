@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# `make demo`: the example project on the embedded fake Upscope, ready to click through.
+#
+#   1. manage.py migrate
+#   2. manage.py upscope_fake_seed --visitors 300 --seed 42 --reset   (fake mode only)
+#   3. manage.py upscope_sync, when that command exists, against a short-lived server
+#      (the fake speaks HTTP, so it has to be served while the mirror syncs)
+#   4. manage.py demo_setup (users admin/admin, agent/agent, visitor/visitor)
+#   5. manage.py runserver $DEMO_HOST:$DEMO_PORT
+#
+# DEMO_PORT (default 8000) and DEMO_HOST (default 127.0.0.1) choose where it is served;
+# UPSCOPE_FAKE_URL follows them unless you set it yourself.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/lib.sh
+. "$HERE/lib.sh"
+cd "$HERE/.."
+
+PY="${VENV:-.venv}/bin/python"
+[ -x "$PY" ] || die "$PY not found: run 'make venv' first"
+HOST="${DEMO_HOST:-127.0.0.1}"
+PORT="${DEMO_PORT:-8000}"
+BASE_URL="http://$HOST:$PORT"
+export UPSCOPE_FAKE_URL="${UPSCOPE_FAKE_URL:-$BASE_URL/__upscope__}"
+
+manage() { "$PY" manage.py "$@"; }
+has_command() { manage help "$1" >/dev/null 2>&1; }
+port_in_use() { (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
+
+if port_in_use; then
+    die "something already listens on $HOST:$PORT (another 'make demo'?). Stop it, or run
+       'make demo DEMO_PORT=8001'."
+fi
+
+USES_FAKE="$("$PY" -c 'import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
+import django; django.setup()
+from django.conf import settings
+print(1 if getattr(settings, "USE_FAKE_UPSCOPE", False) else 0)')"
+
+section "Migrating the database"
+manage migrate --no-input
+
+if [ "$USES_FAKE" = 1 ]; then
+    section "Seeding the fake Upscope (300 visitors, seed 42) at $UPSCOPE_FAKE_URL"
+    if has_command upscope_fake_seed; then
+        manage upscope_fake_seed --visitors 300 --seed 42 --reset
+    else
+        info "WARNING: manage.py upscope_fake_seed does not exist yet; the fake starts empty"
+    fi
+else
+    info "UPSCOPE_API_KEY or UPSCOPE_BASE_ENDPOINT is set: using that Upscope, not the fake"
+fi
+
+if has_command upscope_sync; then
+    section "Syncing the local mirror (manage.py upscope_sync)"
+    SERVER_PID=""
+    stop_server() {
+        if [ -n "$SERVER_PID" ]; then
+            kill "$SERVER_PID" 2>/dev/null || true
+            wait "$SERVER_PID" 2>/dev/null || true
+            SERVER_PID=""
+        fi
+    }
+    trap stop_server EXIT
+    if [ "$USES_FAKE" = 1 ]; then
+        # The fake answers over HTTP from this very project: serve it while syncing.
+        manage runserver "$HOST:$PORT" --noreload >"${TMPDIR:-/tmp}/upscope-demo-sync.log" 2>&1 &
+        SERVER_PID=$!
+        "$PY" - "$BASE_URL/admin/login/" <<'PYEOF' || die "the temporary server did not start"
+import sys, time, urllib.error, urllib.request
+
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=2)  # noqa: S310 - our own loopback server
+        sys.exit(0)
+    except urllib.error.HTTPError:
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.3)
+sys.exit(1)
+PYEOF
+    fi
+    manage upscope_sync
+    stop_server
+    trap - EXIT
+else
+    info "manage.py upscope_sync does not exist yet: the mirror is filled as pages read Upscope"
+fi
+
+section "Demo users"
+manage demo_setup --base-url "$BASE_URL"
+
+section "Serving $BASE_URL/admin/ (Ctrl-C stops it)"
+exec "$PY" manage.py runserver "$HOST:$PORT"

@@ -1,0 +1,86 @@
+"""The admin usage page: current figures from Upscope and stored snapshots as an SVG chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from django_upscope.models import UsageSnapshot
+from django_upscope.testing.factories import UsageSnapshotFactory
+
+from .conftest import make_user
+
+
+def usage_url():
+    return reverse("admin:django_upscope_usage")
+
+
+def test_usage_page_shows_current_figures_and_records_them(admin_client, upscope_fake):
+    upscope_fake.seed(12, seed=3)
+    response = admin_client.get(usage_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    usage = response.context["usage"]
+    assert 'id="upscope-usage-current"' in html
+    assert f"<td>{usage.visitors.online_now}</td>" in html
+    assert f"<td>{usage.visitors.last_30_days}</td>" in html
+    snapshot = UsageSnapshot.objects.get()
+    assert snapshot.visitors_last_30_days == usage.visitors.last_30_days
+    assert [r.path for r in upscope_fake.requests()] == ["/__upscope__/v1.1/usage.json"]
+    # one snapshot is enough for a chart with one point per series
+    assert html.count("<polyline") == 3
+
+
+@pytest.mark.django_db
+def test_chart_plots_stored_snapshots_oldest_first(admin_client, settings):
+    settings.UPSCOPE = {**settings.UPSCOPE, "API_URL": "http://127.0.0.1:1/v1.1", "MAX_RETRIES": 0}
+    start = timezone.now() - dt.timedelta(hours=3)
+    for hour, online in enumerate([0, 10, 5]):
+        UsageSnapshotFactory(
+            taken_at=start + dt.timedelta(hours=hour),
+            visitors_online_now=online,
+            sessions_today=0,
+            agents_today=0,
+        )
+    response = admin_client.get(usage_url())
+    html = response.content.decode()
+    assert '<svg id="upscope-usage-chart"' in html
+    points = re.search(r'<polyline fill="none" stroke="#2271b1"[^>]*points="([^"]+)"', html)
+    ys = [float(p.split(",")[1]) for p in points.group(1).split()]
+    # SVG y grows downwards: the 10 is highest (smallest y), the 0 lowest.
+    assert ys[1] < ys[2] < ys[0]
+    xs = [float(p.split(",")[0]) for p in points.group(1).split()]
+    assert xs == sorted(xs)
+
+
+def test_usage_page_explains_upstream_failure_and_still_shows_history(admin_client, upscope_fake):
+    UsageSnapshotFactory.create_batch(2)
+    upscope_fake.fail("usage", status=503, times=None)
+    response = admin_client.get(usage_url())
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert 'data-error-code="http_503"' in html
+    assert "Upscope is unavailable" in html
+    assert '<svg id="upscope-usage-chart"' in html
+    assert UsageSnapshot.objects.count() == 2
+
+
+def test_usage_page_auth_error(admin_client, upscope_fake, settings):
+    settings.UPSCOPE = {**settings.UPSCOPE, "API_KEY": "fake_subscription_expired"}
+    response = admin_client.get(usage_url())
+    assert response.status_code == 502
+    html = response.content.decode()
+    assert "subscription has expired" in html
+    assert "fake_subscription_expired" not in html
+
+
+@pytest.mark.django_db
+def test_usage_page_linked_and_permission_checked(admin_client, login):
+    changelist = admin_client.get("/admin/django_upscope/usagesnapshot/").content.decode()
+    assert usage_url() in changelist
+    user = make_user("visitor-viewer", ["view_visitor"])
+    assert login(user).get(usage_url()).status_code == 403

@@ -1,0 +1,73 @@
+"""The shipped pytest plugin, used exactly as a project's own tests would use it.
+
+(``tests/conftest.py`` enables it with
+``pytest_plugins = ["django_upscope.testing.pytest_plugin"]``.)
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+
+from django_upscope.client import get_client
+from django_upscope.exceptions import UpscopeUnavailable
+
+
+def test_users_can_test_their_integration(upscope_fake):
+    short_ids = upscope_fake.seed(5, seed=1)
+    vip = upscope_fake.add_visitor(identities=["Ada Lovelace"], tags=["#vip"])
+
+    # The project's own code calls get_client(): settings.UPSCOPE points at the fake.
+    found = get_client().search_visitors("#vip Ada")
+    assert [v.short_id for v in found] == [vip]
+    assert {v.short_id for v in get_client().latest_visitors()} == {vip, *short_ids}
+
+    (request,) = [r for r in upscope_fake.requests() if r.query]
+    assert request.method == "GET"
+    assert request.path == "/__upscope__/v1.1/list.json"
+    assert request.query == {"search": "#vip Ada"}
+    assert request.header("X-Api-Key") == "[redacted]"
+
+
+def test_fixture_points_settings_at_the_live_fake(upscope_fake, live_server):
+    assert upscope_fake.url == f"{live_server.url}/__upscope__"
+    assert upscope_fake.api_url == f"{live_server.url}/__upscope__/v1.1"
+    assert django_settings.UPSCOPE["API_URL"] == upscope_fake.api_url
+    assert django_settings.UPSCOPE["API_KEY"] == upscope_fake.api_key
+    assert upscope_fake.api_key.startswith("fake_")
+    assert "BASE_ENDPOINT" not in django_settings.UPSCOPE
+    response = requests.get(f"{upscope_fake.url}/", timeout=5)
+    assert response.status_code == 200
+
+
+def test_fail_injects_a_fault_for_the_project_code(upscope_fake):
+    upscope_fake.fail("usage", status=503, times=10)
+    with pytest.raises(UpscopeUnavailable):
+        upscope_fake.client(max_retries=1, retry_backoff=0).get_usage()
+    assert [r.status for r in upscope_fake.requests("usage")] == [503, 503]
+
+
+def test_state_is_reset_between_tests_part_one(upscope_fake):
+    upscope_fake.add_visitor(short_id="LEFTOVER")
+    upscope_fake.fail("list", status=500, times=None)
+
+
+def test_state_is_reset_between_tests_part_two(upscope_fake):
+    assert upscope_fake.client().search_visitors() == []
+    assert [r.status for r in upscope_fake.requests()] == [200]
+
+
+def test_onprem_fixture(upscope_fake_onprem, live_server):
+    fake = upscope_fake_onprem
+    assert fake.base_endpoint == f"{live_server.url}/__upscope__/onprem"
+    assert django_settings.UPSCOPE["BASE_ENDPOINT"] == fake.base_endpoint
+    assert django_settings.UPSCOPE["REST_KEY"] == "fake_rest_key"
+    assert "API_KEY" not in django_settings.UPSCOPE
+    online = fake.add_visitor(identities=["Online Olive"], is_online=True)
+    fake.add_visitor(identities=["Offline Otto"], is_online=False)
+    assert [v.short_id for v in get_client().latest_visitors()] == [online]
+    (request,) = fake.requests()
+    assert request.path == "/__upscope__/onprem/api/visitors/list/latest"
+    assert request.header("Authorization") == "[redacted]"
+    assert request.credentials == "valid"

@@ -1,0 +1,57 @@
+"""The factories users import: every model, consistent derived columns."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_upscope import models, sync, types
+from django_upscope.testing import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_visitor_with_sessions():
+    visitor = factories.VisitorFactory.with_sessions(3, identities=["Ada Lovelace"])
+    assert visitor.display_name == "Ada Lovelace"
+    assert visitor.identities_text == "Ada Lovelace"
+    assert visitor.sessions.count() == 3
+    assert all(s.ended_at is not None and s.agents.count() == 1 for s in visitor.sessions.all())
+    assert visitor.tags_text == (" " + " ".join(visitor.tags) + " " if visitor.tags else "")
+
+
+def test_session_traits_and_agents():
+    live = factories.SessionFactory(active=True, agents=0)
+    assert live.is_active and live.agents.count() == 0
+    ann = factories.AgentFactory(name="Ann Lee")
+    shared = factories.SessionFactory.create_batch(2, agents=[ann])
+    assert set(ann.sessions.all()) == set(shared)
+    assert shared[0].features_text.strip().split() == shared[0].features_used
+
+
+def test_usage_and_audit_factories():
+    snapshot = factories.UsageSnapshotFactory()
+    assert snapshot.raw["visitors"]["online_now"] == snapshot.visitors_online_now
+    assert types.Usage.from_payload({"usage": snapshot.raw}).agents.today == snapshot.agents_today
+    event = factories.AuditEventFactory()
+    assert event.action == models.AuditEvent.Action.WATCH_URL
+    assert len(event.watch_url_hash) == 64
+    denied = factories.AuditEventFactory(outcome=models.AuditEvent.Outcome.DENIED)
+    assert denied.watch_url_hash == "" and denied.status_code is None
+
+
+def test_factory_rows_look_synced():
+    """A factory visitor's raw payload, synced, changes none of the typed columns."""
+    row = factories.VisitorFactory(device=("mobile", "iPhone", "Mobile Safari 17"))
+    before = {
+        f: getattr(row, f) for f in ("display_name", "tags_text", "device_name", "ip_address")
+    }
+    sync.upsert_visitors([types.Visitor.from_payload(row.raw)])
+    row.refresh_from_db()
+    assert {f: getattr(row, f) for f in before} == before
+
+
+def test_payload_builders_parse():
+    payload = factories.visitor_payload("XY12", sessions=2, history={"pageviews": []})
+    visitor = types.Visitor.from_payload(payload)
+    assert [s.id for s in visitor.sessions] == [1, 2]
+    assert visitor.history == {"pageviews": []}

@@ -1,0 +1,127 @@
+"""remove_visitors, mark_removed_upstream, prune_missing, record_usage, and concurrent upserts."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from django_upscope import models, sync, types
+
+from .helpers import visitor, visitors
+
+USAGE = {
+    "usage": {
+        "visitors": {"online_now": 100, "last_24_hrs": 1000, "last_30_days": 40000},
+        "agents": {"today": 5, "last_30_days": 20},
+        "session_counts": {"now": 3, "today": 30, "last_30_days": 100},
+        "session_seconds": {"today": 400, "last_30_days": 10000},
+    }
+}
+
+
+@pytest.mark.django_db
+def test_remove_visitors_deletes_rows_and_their_sessions_only():
+    sync.upsert_visitors(visitors(3))
+    assert sync.remove_visitors(["V00001"]) == 1
+    assert sorted(models.Visitor.objects.values_list("pk", flat=True)) == ["V00000", "V00002"]
+    assert not models.Session.objects.filter(visitor_id="V00001").exists()
+    assert models.Session.objects.count() == 6
+    assert models.Agent.objects.count() == 3  # agents outlive the sessions they were in
+    assert sync.remove_visitors([]) == 0
+
+
+@pytest.mark.django_db
+def test_mark_then_seen_again_clears_the_mark():
+    sync.upsert_visitors([visitor("A")])
+    assert sync.mark_removed_upstream(["A"]) == 1
+    row = models.Visitor.objects.get()
+    assert row.removed_upstream_at is not None
+    result = sync.upsert_visitors([visitor("A")])
+    assert result.updated_ids == ["A"]
+    assert models.Visitor.objects.get().removed_upstream_at is None
+
+
+@pytest.mark.django_db
+def test_prune_missing_marks_or_deletes_only_the_unseen():
+    sync.upsert_visitors([visitor("A"), visitor("B"), visitor("C")])
+    assert sync.prune_missing({"A"}) == 2
+    assert set(
+        models.Visitor.objects.filter(removed_upstream_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    ) == {"B", "C"}
+    assert sync.prune_missing({"A"}, mark_only=False) == 2
+    assert list(models.Visitor.objects.values_list("pk", flat=True)) == ["A"]
+
+
+@pytest.mark.django_db
+def test_prune_candidates_pages_through_the_mirror():
+    sync.upsert_visitors(visitors(25, sessions=0))
+    pages = list(sync.prune_candidates({"V00003"}, chunk_size=10))
+    assert [len(p) for p in pages] == [9, 10, 5]
+    assert "V00003" not in [sid for page in pages for sid in page]
+
+
+@pytest.mark.django_db
+def test_record_usage():
+    snapshot = sync.record_usage(types.Usage.from_payload(USAGE))
+    snapshot.refresh_from_db()
+    assert snapshot.visitors_online_now == 100
+    assert snapshot.visitors_last_30_days == 40000
+    assert snapshot.agents_today == 5
+    assert snapshot.sessions_now == 3
+    assert snapshot.session_seconds_last_30_days == 10000
+    assert snapshot.raw == USAGE["usage"]
+    assert models.UsageSnapshot.objects.latest() == snapshot
+
+
+@pytest.mark.django_db
+def test_a_stale_read_does_not_duplicate_or_fail(monkeypatch):
+    """Two syncs race: the second loaded 'what exists' before the first committed, so it
+    believes every row is new. The upsert must neither raise IntegrityError nor duplicate."""
+    first = visitors(20)
+    sync.upsert_visitors(first)
+    for loader in ("_stored_visitors", "_stored_sessions", "_stored_agents"):
+        monkeypatch.setattr(sync, loader, lambda keys: {})
+    result = sync.upsert_visitors(visitors(30, is_online=False))
+    assert result.created == 30  # as far as it could tell
+    assert models.Visitor.objects.count() == 30
+    assert models.Session.objects.count() == 90
+    assert not models.Visitor.objects.filter(is_online=True).exists()
+    assert models.Session.agents.through.objects.count() == 90
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_syncs_of_overlapping_visitors():
+    """Real threads, each with its own connection and transaction. On PostgreSQL they run
+    at the same time; SQLite allows one writer at a time, so there they take turns."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+    sqlite_turns = threading.Lock() if connection.vendor == "sqlite" else None
+    batches = [visitors(60), visitors(60)[30:] + visitors(90)[60:]]
+
+    def run(batch):
+        try:
+            barrier.wait(timeout=30)
+            if sqlite_turns is None:
+                sync.upsert_visitors(batch)
+            else:
+                with sqlite_turns:
+                    sync.upsert_visitors(batch)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in batches]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert models.Visitor.objects.count() == 90
+    assert models.Session.objects.count() == 270
+    assert models.Agent.objects.count() == 90
+    assert models.Session.agents.through.objects.count() == 270
