@@ -272,7 +272,10 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def get_list_display(self, request: HttpRequest) -> Any:
         columns = list(super().get_list_display(request))
         if self.has_screenshare_permission(request):
-            columns.append("screenshare_link")
+            # Right after the name, so it stays on screen on narrow displays.
+            columns.insert(
+                columns.index("name") + 1 if "name" in columns else 0, "screenshare_link"
+            )
         return columns
 
     @admin.display(description=gettext_lazy("name"), ordering="display_name")

@@ -169,10 +169,15 @@ def _branding_ok(key: str, value: Any) -> bool:
     # retry_url / on_end_url: absolute http(s) URLs or None.
     if value is None:
         return True
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.isprintable():
         return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and value.isprintable()
+    try:
+        parts = urlsplit(value)
+        # .port raises ValueError for a port that is not a number in 0-65535.
+        parts.port  # noqa: B018
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 bracket)
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def validate_branding(branding: Any) -> dict[str, Any]:

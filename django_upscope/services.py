@@ -314,8 +314,10 @@ def start_screenshare(
     :mod:`django_upscope.permissions`); ``permissions`` may narrow them, never
     widen them. ``metadata`` (flat) is merged with ``UPSCOPE["METADATA_HOOK"]``'s
     output and stamped with ``django_user_id``, ``request_id`` and ``source``.
-    ``on_end_url`` defaults to the visitor's admin page, ``retry_url`` to the
-    screen-share page (both absolute, when the actor has a request).
+    ``on_end_url`` defaults to the "session ended" page, which links back to the
+    visitor's admin page (Upscope opens it inside the iframe, where the admin's own
+    pages refuse to be framed); ``retry_url`` defaults to the screen-share page
+    (both absolute, when the actor has a request).
     The watch URL is returned, never stored: the audit keeps its HMAC only.
     """
     action = WATCH_URL
@@ -342,7 +344,7 @@ def start_screenshare(
         branding = {
             "naked": True,
             "on_end_url": on_end_url
-            or _reverse_absolute(actor, "admin:django_upscope_visitor_change", short_id),
+            or _reverse_absolute(actor, "django_upscope:screenshare_ended", short_id),
             "retry_url": retry_url
             or _reverse_absolute(actor, "django_upscope:screenshare", short_id),
         }

@@ -34,6 +34,11 @@ urlpatterns: list = [
         name="screenshare",
     ),
     path(
+        "visitors/<upscope_short_id:short_id>/screenshare/ended/",
+        views.screenshare_ended,
+        name="screenshare_ended",
+    ),
+    path(
         "visitors/<upscope_short_id:short_id>/session/stop/",
         views.stop_session,
         name="stop_session",

@@ -23,6 +23,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
@@ -258,8 +259,36 @@ def screenshare(request: HttpRequest, short_id: str) -> HttpResponse:
         "visitor_admin_url": _admin_url("admin:django_upscope_visitor_change", short_id),
         "changelist_url": _admin_url("admin:django_upscope_visitor_changelist"),
         "opts": VisitorRow._meta,
+        # The frame needs the width more than the admin's navigation does.
+        "is_nav_sidebar_enabled": False,
     }
     return _page(request, "django_upscope/screenshare.html", context)
+
+
+@require_GET
+@xframe_options_sameorigin
+def screenshare_ended(request: HttpRequest, short_id: str) -> HttpResponse:
+    """Where Upscope sends the agent when a session ends (``branding.on_end_url``).
+
+    The watch page navigates *inside the iframe*, so this page may be framed by
+    our own origin (the admin's pages may not), and its links open in the top window.
+    """
+    refused = _staff_gate(request)
+    if refused is not None:
+        return refused
+    response = render(
+        request,
+        "django_upscope/screenshare_ended.html",
+        {
+            "short_id": short_id,
+            "visitor_admin_url": _admin_url("admin:django_upscope_visitor_change", short_id),
+            "screenshare_url": reverse("django_upscope:screenshare", args=[short_id]),
+        },
+    )
+    add_never_cache_headers(response)
+    response["Referrer-Policy"] = "no-referrer"
+    response["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return response
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every bench/*.py script (`make bench`), each with the project's .venv Python.
+# Run every bench/bench_*.py script (`make bench`), each with the project's .venv Python.
 #
 # A throwaway PostgreSQL cluster is started first and its URL exported as PG_DATABASE_URL
 # (DATABASE_URL itself is left alone), so a benchmark can measure SQLite and PostgreSQL in one
@@ -19,7 +19,7 @@ if [ $# -gt 0 ]; then
     SCRIPTS=("$@")
 else
     shopt -s nullglob
-    SCRIPTS=(bench/*.py)
+    SCRIPTS=(bench/bench_*.py)
     shopt -u nullglob
 fi
 if [ ${#SCRIPTS[@]} -eq 0 ]; then

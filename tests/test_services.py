@@ -124,7 +124,7 @@ def test_start_screenshare_sends_agent_branding_permissions_and_metadata(rsps):
     assert body["agent"] == {"id": str(user.pk), "name": "Ada Lovelace"}
     assert body["branding"] == {
         "naked": True,
-        "on_end_url": "http://support.example.com/admin/django_upscope/visitor/V1/change/",
+        "on_end_url": "http://support.example.com/upscope/visitors/V1/screenshare/ended/",
         "retry_url": "http://support.example.com/upscope/visitors/V1/screenshare/",
     }
     assert body["permissions"] == {**dict.fromkeys(ALL_KEYS, False), "allow_audio": True}

@@ -257,8 +257,11 @@ class WatchURLRequestSerializer(serializers.Serializer):
     def _same_site_url(self, value: str) -> str:
         """A path or an absolute URL on the requesting host, made absolute."""
         request = self.context["request"]
-        parts = urlsplit(value)
-        if not value.isprintable() or value.startswith("//") or "\\" in value:
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 bracket)
+            parts = None
+        if parts is None or not value.isprintable() or value.startswith("//") or "\\" in value:
             raise serializers.ValidationError("Enter a path or a URL on this site.")
         if parts.scheme or parts.netloc:
             if parts.scheme not in ("http", "https") or parts.netloc != request.get_host():

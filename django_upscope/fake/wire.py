@@ -61,8 +61,8 @@ def judge_credentials(request: HttpRequest, api: str) -> str:
     return "valid" if key.startswith(FAKE_KEY_PREFIX) else "invalid"
 
 
-def record(request: HttpRequest, endpoint: str, credentials: str) -> FakeRequest:
-    """Log the request: method, path, query, headers (secrets redacted), JSON body."""
+def record(request: HttpRequest, endpoint: str, credentials: str, status: int) -> FakeRequest:
+    """Log the request: method, path, query, headers (secrets redacted), JSON body, status."""
     headers = {
         name: ("[redacted]" if name.lower() in SECRET_HEADERS else value)
         for name, value in request.headers.items()
@@ -90,6 +90,7 @@ def record(request: HttpRequest, endpoint: str, credentials: str) -> FakeRequest
         json_body=body_json,
         body_text=body_text,
         credentials=credentials,
+        status=status,
     )
 
 

@@ -89,7 +89,7 @@ def test_page_mints_watch_url_and_renders_iframe(login, agent, upscope_fake, sec
     assert minted.json["agent"] == {"id": str(agent.pk), "name": "Ada Lovelace"}
     assert minted.json["branding"] == {
         "naked": True,
-        "on_end_url": f"http://testserver/admin/django_upscope/visitor/{short_id}/change/",
+        "on_end_url": f"http://testserver/upscope/visitors/{short_id}/screenshare/ended/",
         "retry_url": f"http://testserver/upscope/visitors/{short_id}/screenshare/",
     }
     assert minted.json["permissions"] == {

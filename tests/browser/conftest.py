@@ -226,9 +226,7 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path, headless=True, args=LAUNCH_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=path, headless=True, args=LAUNCH_ARGS)
         try:
             yield browser
         finally:
@@ -256,14 +254,9 @@ class ConsoleError:
 class ConsoleWatch:
     """Errors written to the console by the pages of our origin, and uncaught exceptions.
 
-    Two benign errors are left out, precisely:
-
-    - ``/favicon.ico`` answering 404: Chromium asks every site for it and neither the admin nor
-      the example project serves one; it is not an error of any page we test.
-    - the fake's watch page CSP ``frame-ancestors`` source ``http://[::1]:*``: Chromium does not
-      accept IPv6 literals there, warns, and ignores that one source (the page is still framed
-      by 127.0.0.1 and localhost). Reported to be dropped from django_upscope/fake/views.py
-      (``FRAME_ANCESTORS``); the filter can go then.
+    One benign error is left out, precisely: ``/favicon.ico`` answering 404. Chromium asks
+    every site for it and neither the admin nor the example project serves one; it is not an
+    error of any page we test.
     """
 
     origin: str
@@ -278,12 +271,7 @@ class ConsoleWatch:
         self.errors.append(ConsoleError(f"uncaught exception: {error}", ""))
 
     def _benign(self, error: ConsoleError) -> bool:
-        if error.url == f"{self.origin}/favicon.ico" and "status of 404" in error.text:
-            return True
-        return error.url.startswith(f"{self.origin}/__upscope__/watch/") and error.text == (
-            "The Content-Security-Policy directive 'frame-ancestors' does not support the "
-            "source expression 'http://[::1]:*'"
-        )
+        return error.url == f"{self.origin}/favicon.ico" and "status of 404" in error.text
 
     def ours(self) -> list[str]:
         """Errors of our own origin's pages (and frames refused by it), readable and redacted."""
@@ -346,7 +334,7 @@ def page(
         if report is not None and report.failed and not new_page.is_closed():
             try:
                 shoot(new_page, "FAILED")
-            except Exception as exc:  # noqa: BLE001 - a failed screenshot must not hide the failure
+            except Exception as exc:  # a failed screenshot must not hide the test's failure
                 print(f"could not take the failure screenshot: {exc}")
         context.close()
 
