@@ -26,7 +26,7 @@ help:
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make type          mypy (django-stubs) on django_upscope"
-	@echo "make bench         every bench/*.py (SQLite and a throwaway PostgreSQL)"
+	@echo "make bench         every bench/bench_*.py (SQLite and a throwaway PostgreSQL)"
 	@echo "make tox           the tox matrix on pyenv's Pythons (ARGS=\"-e py311-dj52\")"
 	@echo "make pg-start|pg-url|pg-stop   a PostgreSQL cluster to use by hand"
 	@echo "make clean         remove .venv, .tox, caches, artifacts, db.sqlite3"

@@ -138,6 +138,7 @@ def drive(
     import requests
 
     latencies: list[float] = []
+    by_kind: dict[str, list[tuple[float, int]]] = {}
     errors: Counter[str] = Counter()
     lock = threading.Lock()
     start = threading.Barrier(concurrency + 1)
@@ -147,6 +148,7 @@ def drive(
         session = requests.Session()
         session.cookies.update(cookies)
         mine: list[float] = []
+        kinds: dict[str, list[tuple[float, int]]] = {}
         failed: Counter[str] = Counter()
         n = index
         start.wait()
@@ -154,17 +156,24 @@ def drive(
             query = queries[n % len(queries)]
             n += concurrency
             began = time.perf_counter()
+            found = -1
             try:
                 response = session.get(endpoint, params={"search": query}, timeout=60)
                 _ = response.content
                 if response.status_code != 200:
                     failed[f"HTTP {response.status_code}"] += 1
+                else:
+                    found = int(response.json()["count"])
             except requests.RequestException as exc:
                 failed[type(exc).__name__] += 1
-            mine.append(time.perf_counter() - began)
+            took = time.perf_counter() - began
+            mine.append(took)
+            kinds.setdefault(query_kind(query), []).append((took, found))
         with lock:
             latencies.extend(mine)
             errors.update(failed)
+            for kind, values in kinds.items():
+                by_kind.setdefault(kind, []).extend(values)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
     for thread in threads:
@@ -175,7 +184,15 @@ def drive(
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    return {"latencies": latencies, "errors": dict(errors), "elapsed": elapsed}
+    return {"latencies": latencies, "by_kind": by_kind, "errors": dict(errors), "elapsed": elapsed}
+
+
+def query_kind(query: str) -> str:
+    if query == "online":
+        return "online"
+    if query.startswith(("id:", "ip:")):
+        return query[:3]
+    return "lookup code" if query.isdigit() else "name"
 
 
 def report(result: dict[str, Any]) -> str:
@@ -191,6 +208,15 @@ def report(result: dict[str, Any]) -> str:
     ]  # fmt: skip
     headers = ["database", "seconds", "clients", "requests", "requests/s", "p50 ms", "p90 ms",
                "p99 ms", "max ms", "errors"]  # fmt: skip
+    kind_rows = []
+    for kind, values in sorted(result["by_kind"].items()):
+        times = [t for t, _ in values]
+        found = [n for _, n in values if n >= 0]
+        kind_rows.append(
+            [kind, len(values), f"{sum(found) / max(len(found), 1):.1f}",
+             f"{c.percentile(times, 50) * 1000:.0f}", f"{c.percentile(times, 99) * 1000:.0f}"]
+        )  # fmt: skip
+    kind_headers = ["query kind", "requests", "visitors per answer", "p50 ms", "p99 ms"]
     return "\n".join(
         [
             f"DRF live search under load: project on {result['app']}; fake on {result['fake']} "
@@ -201,6 +227,8 @@ def report(result: dict[str, Any]) -> str:
             c.table(headers, [row], "lrrrrrrrrr"),
             "",
             f"Errors: {detail}",
+            "",
+            c.table(kind_headers, kind_rows, "lrrrr"),
         ]
     )
 

@@ -666,7 +666,13 @@ class UsageSnapshotAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "snapshots": snapshots,
             "chart": usage_chart(snapshots) if snapshots else None,
         }
-        return TemplateResponse(request, "django_upscope/admin/usage.html", context, status=status)
+        response = TemplateResponse(
+            request, "django_upscope/admin/usage.html", context, status=status
+        )
+        if error is not None and error.get("retry_after") is not None:
+            # As the screen-share page: a 503 says when Upscope asked to be tried again.
+            response["Retry-After"] = str(max(1, round(error["retry_after"])))
+        return response
 
 
 CSV_COLUMNS = (

@@ -464,6 +464,15 @@ class UpscopeClient:
                 f"No Upscope credentials: set UPSCOPE['{setting}'] in your Django settings "
                 "(see the README, 'Settings')."
             )
+        if not _header_safe(self._secret):
+            # Refused here, naming no character: requests/http.client would raise with the
+            # key in the message (InvalidHeader) or in frame locals (UnicodeEncodeError).
+            setting = "REST_KEY" if self.on_premise else "API_KEY"
+            raise UpscopeConfigurationError(
+                f"UPSCOPE['{setting}'] cannot be sent in an HTTP header: it must be printable "
+                "ASCII without surrounding spaces (check for a trailing newline, a space or a "
+                "typographic quote copied with the key)."
+            )
         if self.on_premise:
             return {"Authorization": self._secret}
         return {"X-Api-Key": self._secret}
@@ -598,6 +607,14 @@ class UpscopeClient:
             except UpscopeInvalidResponse as exc:
                 if exc.status_code is None:
                     exc.status_code = status
+                if not exc.message.startswith(f"{method} {path}"):
+                    # The parsers say what is wrong ("visitor response is not a JSON
+                    # object"); say where too, and that it is Upscope's answer.
+                    exc.message = (
+                        f"Upscope's answer to {method} {path} is not the documented shape: "
+                        f"{exc.message}."
+                    )
+                    exc.args = (exc.message,)
                 raise
         code = self._error_code(response)
         where = f"{method} {path}"
@@ -605,8 +622,9 @@ class UpscopeClient:
             code = code if code in AUTHENTICATION_CODES else "invalid_api_key"
             raise UpscopeAuthenticationError(self._auth_message(code), status_code=401, code=code)
         if status == 402:
+            what = "this screen share" if path.endswith("/watch_url.json") else where
             raise UpscopeSubscriptionLimit(
-                "Upscope refused: this screen share would pass the subscription's limits.",
+                f"Upscope refused {what}: it would pass the subscription's limits.",
                 status_code=402,
                 code=code or "subscription_limit",
             )
@@ -681,6 +699,13 @@ class UpscopeClient:
                 code=code,
             )
         return payload
+
+
+def _header_safe(value: Any) -> bool:
+    """Whether a key can go in an HTTP header as is: printable ASCII, no surrounding space."""
+    if not isinstance(value, str):
+        return False
+    return value.isascii() and value.isprintable() and value == value.strip()
 
 
 def _drop_frames(exc: BaseException | None) -> None:

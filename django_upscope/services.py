@@ -32,6 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
@@ -413,6 +414,7 @@ def stop_session(actor: Actor, short_id: str) -> AuditEvent:
 def _delete_one(actor: Actor, short_id: str) -> DeleteResult:
     action = DELETE_VISITOR
     already_gone = False
+    not_found: UpscopeError | None = None
     try:
         get_client().delete_visitor(short_id)
     except UpscopeVisitorNotFound as exc:
@@ -429,8 +431,18 @@ def _delete_one(actor: Actor, short_id: str) -> DeleteResult:
             detail=f"{exc.message} Nothing was deleted locally.",
         )
         raise
+    # The local delete and its audit row commit together: a sync that fetched the
+    # visitor earlier looks for this row to avoid writing the visitor back.
+    with transaction.atomic():
+        return _remove_and_audit(actor, short_id, already_gone, not_found)
+
+
+def _remove_and_audit(
+    actor: Actor, short_id: str, already_gone: bool, not_found: UpscopeError | None
+) -> DeleteResult:
+    action = DELETE_VISITOR
     removed = sync.remove_visitors([short_id])
-    if already_gone:
+    if already_gone and not_found is not None:
         detail = (
             f"Upscope had no visitor {short_id} (already deleted there); "
             f"removed {removed} local row(s)."

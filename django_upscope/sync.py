@@ -313,9 +313,17 @@ def _send_on_commit(signal: Any, sender: type, **kwargs: Any) -> None:
 
 
 def _stored_visitors(short_ids: list[str]) -> dict[str, tuple[str, str, Any]]:
-    """short_id -> (content_hash, history_hash, removed_upstream_at) of stored rows."""
-    rows = models.Visitor.objects.filter(pk__in=short_ids).values_list(
-        "short_id", "content_hash", "history_hash", "removed_upstream_at"
+    """short_id -> (content_hash, history_hash, removed_upstream_at) of stored rows.
+
+    The rows are locked (``SELECT ... FOR UPDATE`` where the database has it) in
+    primary-key order, so a concurrent delete either finishes before this batch
+    looks for deletions, or waits for the batch to commit.
+    """
+    rows = (
+        models.Visitor.objects.select_for_update()
+        .filter(pk__in=short_ids)
+        .order_by("pk")
+        .values_list("short_id", "content_hash", "history_hash", "removed_upstream_at")
     )
     return {pk: (chash, hhash, removed) for pk, chash, hhash, removed in rows}
 
@@ -332,7 +340,24 @@ def _stored_agents(keys: list[str]) -> dict[str, tuple[int, list[Any]]]:
     return {key: (pk, list(old)) for key, pk, *old in rows}
 
 
-def upsert_visitors(visitors: Iterable[types.Visitor], *, with_history: bool = False) -> SyncResult:
+def _deleted_since(short_ids: list[str], since: dt.datetime) -> set[str]:
+    """Visitors an agent deleted (successfully, per the audit trail) at or after ``since``."""
+    return set(
+        models.AuditEvent.objects.filter(
+            action=models.AuditEvent.Action.DELETE_VISITOR,
+            outcome=models.AuditEvent.Outcome.SUCCESS,
+            visitor_short_id__in=short_ids,
+            created_at__gte=since,
+        ).values_list("visitor_short_id", flat=True)
+    )
+
+
+def upsert_visitors(
+    visitors: Iterable[types.Visitor],
+    *,
+    with_history: bool = False,
+    fetched_since: dt.datetime | None = None,
+) -> SyncResult:
     """Write a batch of visitors (and their sessions and agents) to the mirror.
 
     Bulk and idempotent: the number of queries does not depend on the batch
@@ -341,15 +366,25 @@ def upsert_visitors(visitors: Iterable[types.Visitor], *, with_history: bool = F
     History is stored when ``with_history`` is true, or when a payload carries a
     ``history`` key; otherwise stored history is kept. If a short_id appears
     twice, the last payload wins.
+
+    ``fetched_since``: when the payloads were fetched (a sync passes its start
+    time). Visitors deleted through :mod:`django_upscope.services` since then are
+    left out (counted as ``skipped``): their payloads are stale, and writing them
+    would bring a deleted visitor back.
     """
     batch = {v.short_id: v for v in visitors}
     result = SyncResult()
     if not batch:
         return result
     now = timezone.now()
-    ordered = [batch[k] for k in sorted(batch)]
     with transaction.atomic():
         stored = _stored_visitors(list(batch))
+        if fetched_since is not None:
+            deleted = _deleted_since(list(batch), fetched_since)
+            result.add("skipped", sorted(deleted))
+            for short_id in deleted:
+                del batch[short_id]
+        ordered = [batch[k] for k in sorted(batch)]
         writes: dict[bool, list[models.Visitor]] = {True: [], False: []}
         created: list[str] = []
         updated: list[str] = []
@@ -624,6 +659,8 @@ class _Fetcher:
         self.client = client
         self.with_history = with_history
         self.report = report
+        # Payloads fetched from now on may be overtaken by a delete: see upsert_visitors.
+        self.started = timezone.now()
         self.unavailable_in_a_row = 0
 
     def fetch(self, short_ids: Sequence[str]) -> tuple[list[types.Visitor], list[str], list[str]]:
@@ -661,7 +698,10 @@ class _Fetcher:
 
     def _save(self, visitors: list[types.Visitor]) -> None:
         if visitors:
-            self.report.result.merge(upsert_visitors(visitors, with_history=self.with_history))
+            self.report.result.merge(self.upsert(visitors))
+
+    def upsert(self, visitors: list[types.Visitor]) -> SyncResult:
+        return upsert_visitors(visitors, with_history=self.with_history, fetched_since=self.started)
 
 
 def sync_from_upscope(
@@ -707,17 +747,17 @@ def sync_from_upscope(
     client = client or get_client()
     report = SyncReport(result=SyncResult(keep_ids=False))
     total = report.result
+    fetcher = _Fetcher(client, with_history, report)
     # Upscope's listing has no pagination: one response, reduced at once to short_ids.
     if short_ids is None:
         short_ids = (v.short_id for v in client.search_visitors(query))
     short_ids = list(dict.fromkeys(short_ids))
     report.listed = len(short_ids)
-    fetcher = _Fetcher(client, with_history, report)
     done = 0
     seen: set[str] = set()
     for chunk in _chunks(short_ids, batch_size):
         visitors, not_found, failed = fetcher.fetch(chunk)
-        batch_result = upsert_visitors(visitors, with_history=with_history)
+        batch_result = fetcher.upsert(visitors)
         batch_result.add("skipped", not_found)
         batch_result.add("failed", failed)
         total.merge(batch_result)
@@ -750,6 +790,6 @@ def _prune(
         report.prune_checked += len(candidates)
         still_there, gone, failed = fetcher.fetch(candidates)
         if still_there:
-            report.result.merge(upsert_visitors(still_there, with_history=fetcher.with_history))
+            report.result.merge(fetcher.upsert(still_there))
         report.result.add("failed", failed)
         report.pruned += remove_visitors(gone) if delete else mark_removed_upstream(gone)

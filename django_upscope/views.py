@@ -72,9 +72,9 @@ def error_page_context(error: UpscopeError) -> dict[str, Any]:
             "status": 402,
             "title": _("Subscription limit reached"),
             "explanation": _(
-                "Upscope refused to start this screen share because it would pass the limits "
-                "of your Upscope subscription (for example the number of agents or concurrent "
-                "sessions). End another session or ask an administrator to raise the plan."
+                "Upscope refused because this would pass the limits of your Upscope "
+                "subscription (for example the number of agents or concurrent sessions). End "
+                "another session or ask an administrator to raise the plan."
             ),
             "retry": True,
         }

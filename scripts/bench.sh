@@ -4,7 +4,7 @@
 # A throwaway PostgreSQL cluster is started first and its URL exported as PG_DATABASE_URL
 # (DATABASE_URL itself is left alone), so a benchmark can measure SQLite and PostgreSQL in one
 # run; the cluster is stopped at the end. Set BENCH_NO_PG=1 to skip PostgreSQL, or pass script
-# names to run only those: scripts/bench.sh bench/sync.py
+# names to run only those: scripts/bench.sh bench/bench_sync.py
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,7 +23,7 @@ else
     shopt -u nullglob
 fi
 if [ ${#SCRIPTS[@]} -eq 0 ]; then
-    info "no benchmarks yet (bench/*.py)"
+    info "no benchmarks yet (bench/bench_*.py)"
     exit 0
 fi
 

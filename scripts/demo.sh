@@ -66,7 +66,9 @@ if has_command upscope_sync; then
     trap stop_server EXIT
     if [ "$USES_FAKE" = 1 ]; then
         # The fake answers over HTTP from this very project: serve it while syncing.
-        manage runserver "$HOST:$PORT" --noreload >"${TMPDIR:-/tmp}/upscope-demo-sync.log" 2>&1 &
+        # Started directly (not through manage()) so that $! is the server's own pid.
+        "$PY" manage.py runserver "$HOST:$PORT" --noreload \
+            >"${TMPDIR:-/tmp}/upscope-demo-sync.log" 2>&1 &
         SERVER_PID=$!
         "$PY" - "$BASE_URL/admin/login/" <<'PYEOF' || die "the temporary server did not start"
 import sys, time, urllib.error, urllib.request

@@ -136,13 +136,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     Returns ``None`` for exceptions nobody expected, so they reach Django's own
     500 handling and error reporting like any other bug.
     """
+    # Under ATOMIC_REQUESTS, errors from the services are not rolled back: before raising
+    # UpscopeError or PermissionDenied they write nothing but the audit row of the attempt
+    # (failure or denied), and that row must be kept.
     if isinstance(exc, UpscopeError):
-        set_rollback()
         return _upscope_response(exc)
+    keep_writes = False
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+        keep_writes = True
     if not isinstance(exc, exceptions.APIException):
         return None
 
@@ -162,7 +166,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
     else:
         detail = str(exc.detail)
-    set_rollback()
+    if not keep_writes:
+        set_rollback()
     return Response(
         error_body(_code(exc), detail, **extra), status=exc.status_code, headers=headers
     )

@@ -10,4 +10,10 @@ class UpscopeFakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers django_upscope.E010)
+        from . import (
+            checks,  # noqa: F401  (registers django_upscope.E010)
+            log_filters,
+        )
+
+        # runserver's access log would print every watch token (a bearer secret).
+        log_filters.install()

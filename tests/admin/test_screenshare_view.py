@@ -319,3 +319,28 @@ def test_stop_denied_without_permission(login, upscope_fake):
     assert response.status_code == 403
     assert upscope_fake.requests() == []
     assert AuditEvent.objects.get().outcome == "denied"
+
+
+# -- where Upscope sends the agent when the session ends --------------------------------
+
+
+def ended_url(short_id):
+    return reverse("django_upscope:screenshare_ended", args=[short_id])
+
+
+def test_ended_page_may_be_framed_by_our_origin_only_and_links_out_of_the_frame(login, agent, db):
+    response = login(agent).get(ended_url("V1"))
+    assert response.status_code == 200
+    # Upscope opens on_end_url inside the iframe: DENY here would leave a refused frame.
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert response["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert response["Referrer-Policy"] == "no-referrer"
+    html = response.content.decode()
+    assert 'href="/admin/django_upscope/visitor/V1/change/" target="_top"' in html
+    assert f'href="{page_url("V1")}" target="_top"' in html
+
+
+def test_ended_page_is_for_staff_only(client, login, db):
+    assert client.get(ended_url("V1")).status_code == 302
+    customer = make_user("customer", ["screenshare_visitor"], staff=False)
+    assert login(customer).get(ended_url("V1")).status_code == 403

@@ -117,4 +117,15 @@ def test_watch_url_body_is_a_clear_answer(agent_client, body):
     for key in ("on_end_url", "retry_url"):
         # Only this site: a path made absolute, or a URL on the requesting host.
         parts = urlsplit(sent["branding"][key])
-        assert (parts.scheme, parts.netloc) == ("http", "testserver")
+        assert parts.scheme in ("http", "https") and parts.netloc == "testserver"
+
+
+@pytest.mark.parametrize("key", ["on_end_url", "retry_url"])
+@pytest.mark.parametrize("value", ["http://[::1", "https://[oops/x", "http://testserver:99999/"])
+def test_unparseable_urls_are_a_400_not_a_500(agent_client, key, value):
+    url = reverse("django_upscope:api:visitor-watch-url", args=["ABCD1234"])
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as upstream:
+        response = agent_client.post(url, {key: value}, content_type="application/json")
+        assert len(upstream.calls) == 0
+    assert response.status_code == 400
+    assert response.json()["error"] in ("invalid", "invalid_branding")

@@ -10,6 +10,7 @@ what it observed, and the outcome (passed or failed) is taken from pytest's repo
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import shlex
 import socket
@@ -19,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import django
@@ -30,7 +30,6 @@ from django.db import connection
 
 from django_upscope import client as client_module
 from django_upscope.fake import state
-from django_upscope.testing import pytest_plugin
 from django_upscope.models import AuditEvent, UsageSnapshot
 from django_upscope.models import Visitor as VisitorRow
 from django_upscope.testing.factories import VisitorFactory
@@ -194,6 +193,23 @@ def retry_probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[RetryProbe]:
 
 
 @pytest.fixture(scope="session")
+def _frozen_heap() -> Iterator[None]:
+    """Move everything alive now out of the garbage collector's reach for the session.
+
+    The plugin's teardown runs ``gc.collect()`` after every test (to close connections
+    kept alive by traceback cycles); over the whole heap of a Django process that costs
+    more than a cell. Frozen, the long-lived objects are skipped and a collection only
+    scans what the cell created.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@pytest.fixture(scope="session")
 def closed_port() -> Iterator[int]:
     """A local port that refuses connections: bound (so nobody else takes it), not listening."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -286,7 +302,9 @@ class World:
         """Exactly one AuditEvent for the attempt, with the outcome, code and status."""
         action = action or op.audit_action
         rows = list(AuditEvent.objects.all())
-        assert len(rows) == 1, f"expected one audit row, got {[(r.action, r.outcome) for r in rows]}"
+        assert len(rows) == 1, (
+            f"expected one audit row, got {[(r.action, r.outcome) for r in rows]}"
+        )
         row = rows[0]
         assert (row.action, row.outcome, row.source) == (action, outcome, source)
         assert row.error_code == code
@@ -314,15 +332,10 @@ def world_for(
     settings: Any,
     retry_probe: RetryProbe,
     closed_port: int,
-    monkeypatch: pytest.MonkeyPatch,
+    _frozen_heap: None,
 ) -> Any:
     """``world_for(op)``: the fake (on-premise for on-premise operations) with the matrix's
     client settings, one visitor in the fake and in the mirror, the fault log empty."""
-
-    # The plugin's teardown runs a full gc.collect() to close connections kept alive by
-    # traceback cycles; the cells close their clients themselves, and a full collection per
-    # cell would cost more than the cell.
-    monkeypatch.setattr(pytest_plugin, "gc", SimpleNamespace(collect=lambda: 0))
 
     def make(op: Operation) -> World:
         fake = request.getfixturevalue("upscope_fake_onprem" if op.on_premise else "upscope_fake")
@@ -352,6 +365,12 @@ def assert_readable(text: str, *words: str) -> None:
         assert marker not in text, f"traceback text {marker!r} shown"
     for word in words:
         assert word in text, f"{word!r} not in the message"
+
+
+def assert_about(text: str, op: Operation) -> None:
+    """The message speaks of what the person did: no "screen share" for another operation."""
+    if op.key != "watch_url":
+        assert "screen share" not in text.lower(), f"message about a screen share: {text!r}"
 
 
 def now() -> dt.datetime:

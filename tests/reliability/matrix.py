@@ -7,7 +7,7 @@ from the product's own mapping tables, so a wrong mapping in the product fails a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django_upscope.exceptions import (
@@ -83,7 +83,15 @@ FAULTS: tuple[Fault, ...] = (
         None,
         True,
     ),
-    Fault("refused", "connection refused", None, UpscopeConnectionError, "connection_error", None, True),
+    Fault(
+        "refused",
+        "connection refused",
+        None,
+        UpscopeConnectionError,
+        "connection_error",
+        None,
+        True,
+    ),
     Fault(
         "drop",
         "connection dropped before the answer",
@@ -102,7 +110,15 @@ FAULTS: tuple[Fault, ...] = (
         None,
         True,
     ),
-    Fault("429", "429 without Retry-After", {"status": 429}, UpscopeRateLimited, "rate_limited", 429, True),
+    Fault(
+        "429",
+        "429 without Retry-After",
+        {"status": 429},
+        UpscopeRateLimited,
+        "rate_limited",
+        429,
+        True,
+    ),
     Fault(
         "429_retry_after",
         f"429 with Retry-After: {RETRY_AFTER}",
@@ -129,7 +145,10 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "truncated",
         "truncated JSON (200)",
-        {"body": '{"status": "ok", "visitors": [{"short_id": "VIS', "content_type": "application/json"},
+        {
+            "body": '{"status": "ok", "visitors": [{"short_id": "VIS',
+            "content_type": "application/json",
+        },
         UpscopeInvalidResponse,
         "invalid_response",
         200,
@@ -156,7 +175,9 @@ FAULTS: tuple[Fault, ...] = (
         )
         for code in AUTH_CODES
     ),
-    Fault("402", "402", {"status": 402}, UpscopeSubscriptionLimit, "subscription_limit", 402, False),
+    Fault(
+        "402", "402", {"status": 402}, UpscopeSubscriptionLimit, "subscription_limit", 402, False
+    ),
     # The error for 404 depends on the operation (see expected_error).
     Fault("404", "404", {"status": 404}, UpscopeAPIError, "not_found", 404, False),
 )
@@ -213,6 +234,23 @@ class Column:
     na: str = ""
     #: Faults for which this column is "n/a", with the reason.
     na_faults: dict[str, str] = field(default_factory=dict)
+    #: The fake's endpoint this surface calls, when not the operation's own.
+    endpoint: str = ""
+    #: The surface's way of calling it, when not ``key`` (for the ATOMIC_REQUESTS table).
+    via: str = ""
+    surface: str = ""
+
+    @property
+    def call(self) -> str:
+        return self.via or self.key
+
+    @property
+    def operation(self) -> Operation:
+        return OPERATIONS_BY_KEY[self.op]
+
+    @property
+    def fault_endpoint(self) -> str:
+        return self.endpoint or self.operation.endpoint
 
 
 @dataclass(frozen=True)
@@ -264,11 +302,11 @@ SURFACES: tuple[Surface, ...] = (
         "drf",
         "DRF API",
         "each endpoint through Django's test client as a superuser; cell: the HTTP status and "
-        "the `error` code of the `{\"error\", \"detail\"}` body, and the requests to Upscope",
+        'the `error` code of the `{"error", "detail"}` body, and the requests to Upscope',
         (
             Column("usage", "usage", "GET usage/"),
             Column("search", "search", "GET visitors/?search="),
-            Column("latest", "latest", "GET visitors/ (on-premise)"),
+            Column("latest", "latest", "GET visitors/ (on-premise)", endpoint="onprem_search"),
             Column("get", "get", "GET visitors/ID/"),
             Column("get_history", "get_history", "GET visitors/ID/?with_history=true"),
             Column("delete", "delete", "DELETE visitors/ID/"),
@@ -283,9 +321,16 @@ SURFACES: tuple[Surface, ...] = (
         "the command run with `call_command`; cell: its exit (CommandError = exit 1) and the "
         "requests to the faulty endpoint",
         (
-            Column("usage", "usage", "usage (snapshot after the sync)", na_faults={"refused": LISTING_FIRST}),
+            Column(
+                "usage",
+                "usage",
+                "usage (snapshot after the sync)",
+                na_faults={"refused": LISTING_FIRST},
+            ),
             Column("search", "search", "search (`--search Ada`)"),
-            Column("latest", "latest", "latest (on-premise, no `--search`)"),
+            Column(
+                "latest", "latest", "latest (on-premise, no `--search`)", endpoint="onprem_search"
+            ),
             Column("get", "get", "get (each visitor)", na_faults={"refused": LISTING_FIRST}),
             Column(
                 "get_history",
@@ -300,6 +345,32 @@ SURFACES: tuple[Surface, ...] = (
         ),
     ),
 )
+
+#: The audited operations again, with ``ATOMIC_REQUESTS=True`` (a common project setting):
+#: an error answered by the API or the admin must not roll the audit row back.
+ATOMIC_COLUMNS = ("watch_url", "stop", "stop_action", "delete", "purge", "get")
+SURFACES += (
+    Surface(
+        "atomic",
+        "Audit trail with `ATOMIC_REQUESTS=True`",
+        "the audited operations of the DRF API and the admin again, with the database's "
+        "`ATOMIC_REQUESTS` on (each request in a transaction); cell: the answer, as above, "
+        "and the audit row that must survive it",
+        tuple(
+            replace(
+                col,
+                key=f"{surface.key}_{col.key}",
+                label=f"{surface.key} {col.label}",
+                via=col.key,
+                surface=surface.key,
+            )
+            for surface in SURFACES
+            if surface.key in ("drf", "admin")
+            for col in surface.columns
+            if col.key in ATOMIC_COLUMNS and not (surface.key == "drf" and col.key == "get")
+        ),
+    ),
+)
 SURFACES_BY_KEY = {surface.key: surface for surface in SURFACES}
 
 
@@ -308,7 +379,12 @@ def cells(surface_key: str) -> list[Any]:
     import pytest
 
     return [
-        pytest.param(col, fault, id=f"{col.key}-{fault.key}")
+        pytest.param(
+            col,
+            fault,
+            id=f"{col.key}-{fault.key}",
+            marks=[pytest.mark.drf] if "drf" in (surface_key, col.surface) else [],
+        )
         for col, fault in SURFACES_BY_KEY[surface_key].runnable()
     ]
 
@@ -374,6 +450,11 @@ def admin_expected(exp: Expected) -> tuple[int, str]:
     if exp.error is UpscopeInvalidResponse:
         return 502, "Upscope sent an unexpected answer"
     return 502, "Upscope reported an error"
+
+
+def times(count: int) -> str:
+    """``x3`` (with a multiplication sign): how many requests a cell saw."""
+    return f"\N{MULTIPLICATION SIGN}{count}"
 
 
 TRACEBACK_MARKERS = ("Traceback", 'File "', "Exception Value", "Internal Server Error")

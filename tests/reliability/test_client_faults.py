@@ -8,8 +8,8 @@ import pytest
 
 from django_upscope.exceptions import UpscopeError
 
-from .conftest import World
-from .matrix import OPERATIONS_BY_KEY, SEARCH, SHORT_ID, Column, Fault, expected_error, cells
+from .conftest import World, assert_about
+from .matrix import SEARCH, SHORT_ID, Column, Fault, cells, expected_error, times
 
 SURFACE = "client"
 
@@ -38,11 +38,11 @@ def call(client: Any, op: str) -> Any:
 
 @pytest.mark.parametrize(("col", "fault"), cells(SURFACE))
 def test_client_cell(col: Column, fault: Fault, world_for: Any, cell: Any) -> None:
-    op = OPERATIONS_BY_KEY[col.op]
+    op = col.operation
     world: World = world_for(op)
     exp = expected_error(op, fault)
-    cell.expected = f"{exp.error.__name__} ×{exp.attempts}"
-    world.inject(op.endpoint, fault)
+    cell.expected = f"{exp.error.__name__} {times(exp.attempts)}"
+    world.inject(col.fault_endpoint, fault)
     client = world.refused_client() if fault.inject is None else world.fake.client()
     try:
         with pytest.raises(UpscopeError) as caught:
@@ -50,13 +50,14 @@ def test_client_cell(col: Column, fault: Fault, world_for: Any, cell: Any) -> No
     finally:
         client.close()
     error = caught.value
-    attempts = world.attempts(op.endpoint, fault)
-    cell.observed = f"{type(error).__name__} ×{attempts}"
+    attempts = world.attempts(col.fault_endpoint, fault)
+    cell.observed = f"{type(error).__name__} {times(attempts)}"
 
     assert type(error) is exp.error
     assert (error.code, error.status_code) == (exp.code, exp.status)
     message = str(error)
     assert message and "Upscope" in message, message
+    assert_about(message, op)
     world.assert_secret_free(message, repr(error))
     # The retry rule: GET/DELETE retried within MAX_RETRIES on transient faults, POST never.
     assert attempts == exp.attempts

@@ -120,9 +120,7 @@ API_SURFACES = [
     Surface(
         "api visitor delete", "api", "DELETE", _api("visitor-detail", True), state_changing=True
     ),
-    Surface(
-        "api watch url", "api", "POST", _api("visitor-watch-url", True), state_changing=True
-    ),
+    Surface("api watch url", "api", "POST", _api("visitor-watch-url", True), state_changing=True),
     Surface(
         "api session stop", "api", "DELETE", _api("visitor-session", True), state_changing=True
     ),
@@ -131,7 +129,6 @@ API_SURFACES = [
     Surface("api usage history", "api", "GET", _api("usage-history"), upstream=False),
     Surface("api sessions", "api", "GET", _api("session-list"), upstream=False),
 ]
-
 
 
 def params(surfaces: list[Surface]) -> list[Any]:

@@ -89,7 +89,9 @@ def test_admin_page_console_only_when_granted(
         {"metadata": {"allow_console": True}, "permissions": {"allow_console": True}},
     ],
 )
-def test_drf_body_cannot_ask_for_the_console(client, settings, upscope_fake, visitor, superuser, body):
+def test_drf_body_cannot_ask_for_the_console(
+    client, settings, upscope_fake, visitor, superuser, body
+):
     settings.UPSCOPE = {**settings.UPSCOPE, "SUPERUSER_CONSOLE": False}
     if superuser:
         user = User.objects.create_superuser("root", password="pw")
@@ -133,9 +135,7 @@ def upstream(settings):
         "PERMISSIONS_MAPPER": None,
     }
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(
-            responses.POST, WATCH_RE, json={"watch_url": "https://o.upscope.test/w/TOKEN"}
-        )
+        mock.add(responses.POST, WATCH_RE, json={"watch_url": "https://o.upscope.test/w/TOKEN"})
         yield mock
 
 
@@ -146,7 +146,7 @@ def upstream(settings):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    codenames=st.sets(st.sampled_from(SESSION_CODENAMES + ["view_visitor", "delete_visitor"])),
+    codenames=st.sets(st.sampled_from([*SESSION_CODENAMES, "view_visitor", "delete_visitor"])),
     superuser=st.booleans(),
     superuser_console=st.booleans(),
     active=st.booleans(),
@@ -162,9 +162,7 @@ def test_console_never_without_its_permission(
         f"u{next(_counter)}", is_staff=True, is_superuser=superuser, is_active=active
     )
     user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="django_upscope", codename__in=codenames
-        )
+        Permission.objects.filter(content_type__app_label="django_upscope", codename__in=codenames)
     )
     user = User.objects.get(pk=user.pk)
     calls_before = len(upstream.calls)

@@ -7,6 +7,8 @@ or the audit trail. With the token, the same call goes through (the control).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -62,8 +64,7 @@ def test_wrong_token_is_refused(upscope_fake, visitor, surface):
     if surface.kind == "api":
         response = send(client, surface, HTTP_X_CSRFTOKEN=forged)
     else:
-        surface = type(surface)(**{**surface.__dict__, "data": {**surface.data}})
-        surface.data["csrfmiddlewaretoken"] = forged
+        surface = replace(surface, data={**surface.data, "csrfmiddlewaretoken": forged})
         response = send(client, surface)
     assert response.status_code == 403
     assert upstream_calls(upscope_fake) == []
@@ -77,8 +78,7 @@ def test_control_with_the_token_goes_through(upscope_fake, visitor, surface):
     if surface.kind == "api":
         response = send(client, surface, HTTP_X_CSRFTOKEN=token)
     else:
-        surface = type(surface)(**{**surface.__dict__, "data": {**surface.data}})
-        surface.data["csrfmiddlewaretoken"] = token
+        surface = replace(surface, data={**surface.data, "csrfmiddlewaretoken": token})
         response = send(client, surface)
     assert response.status_code < 400
     assert upstream_calls(upscope_fake)
