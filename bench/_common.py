@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import socket
@@ -76,8 +77,8 @@ def prepare_database(url: str, name: str, workdir: str | Path) -> str:
         return f"sqlite:///{path}?{options}"
     import psycopg
 
+    _drop(url, name)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
     base, _, _ = url.partition("?")[0].rpartition("/")
     return f"{base}/{name}"
@@ -87,10 +88,22 @@ def drop_database(url: str, name: str) -> None:
     """Drop a PostgreSQL database made by :func:`prepare_database` (SQLite: nothing)."""
     if url == "sqlite":
         return
+    try:
+        _drop(url, name)
+    except Exception as exc:  # cleaning up must not hide the figures
+        print(f"note: could not drop database {name}: {exc}", file=sys.stderr)
+
+
+def _drop(url: str, name: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        try:
+            # Plain DROP waits for autovacuum to leave (FORCE may not end a superuser's worker).
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        except psycopg.errors.ObjectInUse:
+            # A server of an interrupted run still connected (as our own role): end it.
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def bench_env(db_url: str, fake_url: str = "http://127.0.0.1:1/__upscope__") -> dict[str, str]:
@@ -296,7 +309,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
     return ordered[rank - 1]
 
 

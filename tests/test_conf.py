@@ -27,7 +27,7 @@ DOCUMENTED_DEFAULTS = {
 
 
 def test_defaults_are_the_documented_ones():
-    # docs/client.md lists these; a change here must change the docs too.
+    # README.md lists these; a change here must change the docs too.
     assert DEFAULTS == DOCUMENTED_DEFAULTS
     assert DEFAULT_API_URL == "https://api.upscope.io/v1.1"
 
