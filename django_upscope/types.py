@@ -14,6 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.dateparse import parse_datetime as parse_iso_datetime
+
 from .exceptions import UpscopeInvalidResponse
 
 JSONDict = dict[str, Any]
@@ -38,14 +40,15 @@ def parse_datetime(value: Any, where: str) -> dt.datetime | None:
         return None
     if not isinstance(value, str):
         raise UpscopeInvalidResponse(f"{where} is not a timestamp string")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        parsed = dt.datetime.fromisoformat(text)
+        # Django's parser takes what Python 3.10's fromisoformat does not (``.12``
+        # fractions, ``+0100`` offsets, ``Z``), so every supported Python agrees.
+        parsed = parse_iso_datetime(value.strip())
     except ValueError:
         # Not chained: ValueError's text repeats the value, and answers are not ours to echo.
         raise UpscopeInvalidResponse(f"{where} is not an ISO 8601 timestamp") from None
+    if parsed is None:
+        raise UpscopeInvalidResponse(f"{where} is not an ISO 8601 timestamp")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
     return parsed

@@ -24,7 +24,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import services
 from .exceptions import (
@@ -220,12 +221,34 @@ def _error_response(
     return response
 
 
-@require_GET
+#: ``Sec-Fetch-Site`` values of a navigation started by another site.
+FOREIGN_FETCH_SITES = frozenset({"cross-site", "same-site"})
+
+
+@require_http_methods(["GET", "POST"])
+@sensitive_variables("share", "watch", "context")
 def screenshare(request: HttpRequest, short_id: str) -> HttpResponse:
-    """Mint a watch URL for the logged-in staff user and show it in an iframe."""
+    """Mint a watch URL for the logged-in staff user and show it in an iframe.
+
+    Minting starts a session upstream, so a navigation started by another site
+    (``Sec-Fetch-Site: cross-site`` or ``same-site``) is not enough: it gets a page
+    with a button that POSTs (CSRF-protected) back here. Navigations from our own
+    pages, and the agent typing the URL, mint at once.
+    """
     refused = _staff_gate(request)
     if refused is not None:
         return refused
+    if request.method == "GET" and request.headers.get("Sec-Fetch-Site") in FOREIGN_FETCH_SITES:
+        return _page(
+            request,
+            "django_upscope/screenshare_confirm.html",
+            {
+                "title": _("Start screen share"),
+                "short_id": short_id,
+                "visitor_admin_url": _admin_url("admin:django_upscope_visitor_change", short_id),
+                "opts": VisitorRow._meta,
+            },
+        )
     actor = services.actor_from_request(request, "admin")
     try:
         share = services.start_screenshare(actor, short_id)
@@ -271,18 +294,24 @@ def screenshare_ended(request: HttpRequest, short_id: str) -> HttpResponse:
     """Where Upscope sends the agent when a session ends (``branding.on_end_url``).
 
     The watch page navigates *inside the iframe*, so this page may be framed by
-    our own origin (the admin's pages may not), and its links open in the top window.
+    our own origin (the admin's pages may not), and its links open in the top
+    window. It reveals nothing, so any logged-in agent may see it (agents of the
+    REST API need not be staff); the links into the admin are for staff only.
     """
-    refused = _staff_gate(request)
-    if refused is not None:
-        return refused
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), _admin_url("admin:login"))
+    staff = request.user.is_active and request.user.is_staff
     response = render(
         request,
         "django_upscope/screenshare_ended.html",
         {
             "short_id": short_id,
-            "visitor_admin_url": _admin_url("admin:django_upscope_visitor_change", short_id),
-            "screenshare_url": reverse("django_upscope:screenshare", args=[short_id]),
+            "visitor_admin_url": (
+                _admin_url("admin:django_upscope_visitor_change", short_id) if staff else None
+            ),
+            "screenshare_url": (
+                reverse("django_upscope:screenshare", args=[short_id]) if staff else None
+            ),
         },
     )
     add_never_cache_headers(response)

@@ -258,3 +258,30 @@ def test_watch_url_is_a_str_with_a_redacted_repr():
     assert repr(url) == "<WatchURL redacted>"
     assert WATCH_URL not in repr([url])
     assert WATCH_URL not in repr({"watch_url": url})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Forms Python 3.10's datetime.fromisoformat refuses; every supported Python must agree.
+        (
+            "2018-07-05T11:53:38.12+01:00",
+            dt.datetime(2018, 7, 5, 11, 53, 38, 120000, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        ),
+        (
+            "2018-07-05T11:53:38+0100",
+            dt.datetime(2018, 7, 5, 11, 53, 38, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        ),
+        ("2018-03-16T15:25:59.000Z", dt.datetime(2018, 3, 16, 15, 25, 59, tzinfo=dt.timezone.utc)),
+    ],
+)
+def test_timestamps_parse_the_same_on_every_python(text, expected):
+    parsed = parse_datetime(text, "session.started_at")
+    assert parsed == expected
+    assert parsed.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2018-13-05T11:53:38Z", "2018-07-05T25:00:00Z"])
+def test_a_timestamp_that_is_not_one_is_an_invalid_response(text):
+    with pytest.raises(UpscopeInvalidResponse, match=r"session\.started_at is not an ISO 8601"):
+        parse_datetime(text, "session.started_at")

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -181,6 +183,7 @@ class WatchURLView(UpscopeAPIView):
         responses={201: s.WatchURLSerializer},
         errors=(*ACTION_ERRORS, 415, 429),
     )
+    @method_decorator(sensitive_variables("share", "payload"))
     def post(self, request: Request, short_id: str) -> Response:
         body = s.WatchURLRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)

@@ -340,7 +340,51 @@ def test_ended_page_may_be_framed_by_our_origin_only_and_links_out_of_the_frame(
     assert f'href="{page_url("V1")}" target="_top"' in html
 
 
-def test_ended_page_is_for_staff_only(client, login, db):
+def test_ended_page_is_for_logged_in_agents_with_admin_links_for_staff_only(client, login, db):
     assert client.get(ended_url("V1")).status_code == 302
-    customer = make_user("customer", ["screenshare_visitor"], staff=False)
-    assert login(customer).get(ended_url("V1")).status_code == 403
+    # Agents of the REST API need not be staff: their frame must not be refused at the end.
+    api_agent = make_user("api-agent", ["screenshare_visitor"], staff=False)
+    response = login(api_agent).get(ended_url("V1"))
+    assert response.status_code == 200
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    html = response.content.decode()
+    assert "The screen share has ended." in html
+    assert "/admin/" not in html
+    assert page_url("V1") not in html
+
+
+# -- a navigation started by another site does not mint --------------------------------
+
+
+@pytest.mark.parametrize("fetch_site", ["cross-site", "same-site"])
+def test_foreign_navigation_asks_before_minting(login, agent, upscope_fake, fetch_site):
+    short_id = upscope_fake.add_visitor()
+    response = login(agent).get(page_url(short_id), HTTP_SEC_FETCH_SITE=fetch_site)
+    assert response.status_code == 200
+    assert b'id="upscope-start-form"' in response.content
+    assert b"upscope-watch-frame" not in response.content
+    assert watch_requests(upscope_fake) == []
+    assert AuditEvent.objects.count() == 0
+
+
+def test_own_navigation_mints_at_once(login, agent, upscope_fake):
+    short_id = upscope_fake.add_visitor()
+    response = login(agent).get(page_url(short_id), HTTP_SEC_FETCH_SITE="same-origin")
+    assert IFRAME_RE.search(response.content.decode())
+    assert len(watch_requests(upscope_fake)) == 1
+
+
+def test_the_confirmation_post_needs_the_csrf_token_then_mints(agent, upscope_fake):
+    from django.test import Client
+
+    short_id = upscope_fake.add_visitor()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(agent)
+    page = browser.get(page_url(short_id), HTTP_SEC_FETCH_SITE="cross-site")
+    assert browser.post(page_url(short_id)).status_code == 403
+    assert watch_requests(upscope_fake) == []
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    response = browser.post(page_url(short_id), {"csrfmiddlewaretoken": token})
+    assert response.status_code == 200
+    assert IFRAME_RE.search(response.content.decode())
+    assert len(watch_requests(upscope_fake)) == 1

@@ -68,6 +68,13 @@ ADMIN_SURFACES = [
         lambda sid: reverse("django_upscope:screenshare", args=[sid]),
     ),
     Surface(
+        "admin screen-share confirmation",
+        "admin",
+        "POST",
+        lambda sid: reverse("django_upscope:screenshare", args=[sid]),
+        state_changing=True,
+    ),
+    Surface(
         "admin stop view",
         "admin",
         "POST",

@@ -36,8 +36,13 @@ def csrf_token(client) -> str:
 
 def test_every_state_changing_surface_is_covered():
     names = {p.values[0].name for p in STATE_CHANGING}
-    assert {"admin stop view", "admin purge page", "admin action delete"} <= names
-    assert len([n for n in names if n.startswith("admin")]) == 5
+    assert {
+        "admin screen-share confirmation",
+        "admin stop view",
+        "admin purge page",
+        "admin action delete",
+    } <= names
+    assert len([n for n in names if n.startswith("admin")]) == 6
 
 
 @pytest.mark.parametrize("surface", STATE_CHANGING)
