@@ -15,7 +15,7 @@ DEMO_PORT ?= 8000
 export DEMO_HOST DEMO_PORT
 
 .PHONY: help venv demo test test-sqlite test-pg test-browser lint format type bench tox \
-	pg-start pg-stop pg-url clean
+	reliability pg-start pg-stop pg-url clean
 
 help:
 	@echo "make demo          example project on the embedded fake: http://$(DEMO_HOST):$(DEMO_PORT)/admin/"
@@ -26,6 +26,7 @@ help:
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make type          mypy (django-stubs) on django_upscope"
+	@echo "make reliability   the fault matrix, written to docs/reliability.md"
 	@echo "make bench         every bench/bench_*.py (SQLite and a throwaway PostgreSQL)"
 	@echo "make tox           the tox matrix on pyenv's Pythons (ARGS=\"-e py311-dj52\")"
 	@echo "make pg-start|pg-url|pg-stop   a PostgreSQL cluster to use by hand"
@@ -65,6 +66,9 @@ type: $(STAMP)
 
 bench: $(STAMP)
 	scripts/bench.sh
+
+reliability: $(STAMP)
+	$(VENV)/bin/pytest tests/reliability --reliability-report docs/reliability.md
 
 tox: $(STAMP)
 	@$(PY) -m tox --version >/dev/null 2>&1 || $(PY) -m pip install --quiet "tox>=4.14"

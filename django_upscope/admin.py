@@ -29,9 +29,9 @@ from django.utils.translation import gettext_lazy
 
 from . import permissions as perms
 from . import services
+from .errors import describe
 from .exceptions import UpscopeError
 from .models import Agent, AuditEvent, Session, UsageSnapshot, Visitor
-from .views import error_page_context
 
 
 def _badge(value: bool, yes: str, no: str) -> str:
@@ -54,8 +54,7 @@ def _pretty_json(value: Any) -> str:
 
 
 def _error_text(error: UpscopeError) -> str:
-    context = error_page_context(error)
-    return f"{context['title']}: {context['explanation']}"
+    return describe(error).text
 
 
 def _actor(request: HttpRequest) -> services.Actor:
@@ -645,17 +644,20 @@ class UsageSnapshotAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ]
 
     def usage_view(self, request: HttpRequest) -> TemplateResponse:
-        """Current figures from Upscope (stored as a snapshot) and the stored history."""
+        """Current figures from Upscope (not stored: snapshots come from the commands)
+        and the stored history."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        usage = error = None
-        status = 200
+        usage = error = description = None
         try:
-            usage = services.get_usage(record=True)
+            usage = services.get_usage(record=False)
         except UpscopeError as exc:
-            context = error_page_context(exc)
-            error = {**context, "code": exc.code}
-            status = context["status"]
+            description = describe(exc)
+            error = {
+                "title": description.title,
+                "explanation": description.explanation,
+                "code": exc.code,
+            }
         snapshots = list(UsageSnapshot.objects.order_by("-taken_at")[:60])[::-1]
         context = {
             **self.admin_site.each_context(request),
@@ -667,11 +669,14 @@ class UsageSnapshotAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "chart": usage_chart(snapshots) if snapshots else None,
         }
         response = TemplateResponse(
-            request, "django_upscope/admin/usage.html", context, status=status
+            request,
+            "django_upscope/admin/usage.html",
+            context,
+            status=description.status if description else 200,
         )
-        if error is not None and error.get("retry_after") is not None:
+        if description is not None and description.retry_after is not None:
             # As the screen-share page: a 503 says when Upscope asked to be tried again.
-            response["Retry-After"] = str(max(1, round(error["retry_after"])))
+            response["Retry-After"] = str(description.retry_after)
         return response
 
 

@@ -31,6 +31,7 @@ from . import __version__
 from .conf import DEFAULT_API_URL, upscope_settings
 from .exceptions import (
     AUTHENTICATION_CODES,
+    AUTHENTICATION_REASONS,
     UpscopeAPIError,
     UpscopeAuthenticationError,
     UpscopeConfigurationError,
@@ -657,7 +658,7 @@ class UpscopeClient:
     def _auth_message(self, code: str) -> str:
         setting = "REST_KEY" if self.on_premise else "API_KEY"
         return (
-            _AUTH_MESSAGES.get(code, "Upscope refused the credentials")
+            AUTHENTICATION_REASONS.get(code, "Upscope refused the credentials")
             + f" ({code}); an administrator must fix UPSCOPE['{setting}'] or the subscription."
         )
 
@@ -721,14 +722,6 @@ def _drop_frames(exc: BaseException | None) -> None:
         exc.__traceback__ = None
         exc = exc.__cause__ or exc.__context__
 
-
-_AUTH_MESSAGES = {
-    "invalid_api_key": "Upscope did not recognise the API key",
-    "subscription_expired": "The Upscope subscription has expired",
-    "no_subscription": "The Upscope team has no subscription",
-    "api_not_enabled": "The Upscope subscription does not include REST API access",
-    "please_contact_team": "Upscope has restricted API access for this team",
-}
 
 _local = threading.local()
 

@@ -51,25 +51,6 @@ logger = logging.getLogger("django_upscope.services")
 SOURCES = ("admin", "api", "command")
 REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-# The audit vocabulary as plain strings (the values of AuditEvent.Action / .Outcome).
-WATCH_URL, STOP_SESSION, DELETE_VISITOR, PURGE_OFFLINE, REFRESH_VISITOR = (
-    str(action)
-    for action in (
-        AuditEvent.Action.WATCH_URL,
-        AuditEvent.Action.STOP_SESSION,
-        AuditEvent.Action.DELETE_VISITOR,
-        AuditEvent.Action.PURGE_OFFLINE,
-        AuditEvent.Action.REFRESH_VISITOR,
-    )
-)
-SUCCESS, FAILURE, DENIED = (
-    str(outcome)
-    for outcome in (
-        AuditEvent.Outcome.SUCCESS,
-        AuditEvent.Outcome.FAILURE,
-        AuditEvent.Outcome.DENIED,
-    )
-)
 #: Metadata keys this app stamps on every watch URL; callers and hooks cannot override them.
 STAMPED_METADATA_KEYS = ("django_user_id", "request_id", "source")
 
@@ -241,7 +222,7 @@ def _require(
         _audit(
             actor,
             action,
-            DENIED,
+            AuditEvent.Outcome.DENIED,
             short_id=_short_id_for_audit(short_id),
             detail=detail,
         )
@@ -321,7 +302,7 @@ def start_screenshare(
     (both absolute, when the actor has a request).
     The watch URL is returned, never stored: the audit keeps its HMAC only.
     """
-    action = WATCH_URL
+    action = AuditEvent.Action.WATCH_URL
     user = actor.user
     # A watch URL is minted for an agent, so even a command needs a user here.
     _require(
@@ -362,7 +343,7 @@ def start_screenshare(
         _audit(
             actor,
             action,
-            FAILURE,
+            AuditEvent.Outcome.FAILURE,
             short_id=_short_id_for_audit(short_id),
             error=exc,
             permissions=granted,
@@ -373,7 +354,7 @@ def start_screenshare(
     event = _audit(
         actor,
         action,
-        SUCCESS,
+        AuditEvent.Outcome.SUCCESS,
         short_id=short_id,
         permissions=granted,
         metadata=sent_metadata,
@@ -389,7 +370,7 @@ def stop_session(actor: Actor, short_id: str) -> AuditEvent:
 
     Needs the screen-share permission. The mirror shows the change at the next refresh.
     """
-    action = STOP_SESSION
+    action = AuditEvent.Action.STOP_SESSION
     _require(actor, perms.can_screenshare(actor.user), action, [short_id], "stop a session")
     try:
         get_client().stop_session(short_id)
@@ -397,7 +378,7 @@ def stop_session(actor: Actor, short_id: str) -> AuditEvent:
         _audit(
             actor,
             action,
-            FAILURE,
+            AuditEvent.Outcome.FAILURE,
             short_id=_short_id_for_audit(short_id),
             error=exc,
         )
@@ -405,14 +386,14 @@ def stop_session(actor: Actor, short_id: str) -> AuditEvent:
     return _audit(
         actor,
         action,
-        SUCCESS,
+        AuditEvent.Outcome.SUCCESS,
         short_id=short_id,
         detail="Upscope confirmed the session is stopped.",
     )
 
 
 def _delete_one(actor: Actor, short_id: str) -> DeleteResult:
-    action = DELETE_VISITOR
+    action = AuditEvent.Action.DELETE_VISITOR
     already_gone = False
     not_found: UpscopeError | None = None
     try:
@@ -425,7 +406,7 @@ def _delete_one(actor: Actor, short_id: str) -> DeleteResult:
         _audit(
             actor,
             action,
-            FAILURE,
+            AuditEvent.Outcome.FAILURE,
             short_id=_short_id_for_audit(short_id),
             error=exc,
             detail=f"{exc.message} Nothing was deleted locally.",
@@ -440,7 +421,7 @@ def _delete_one(actor: Actor, short_id: str) -> DeleteResult:
 def _remove_and_audit(
     actor: Actor, short_id: str, already_gone: bool, not_found: UpscopeError | None
 ) -> DeleteResult:
-    action = DELETE_VISITOR
+    action = AuditEvent.Action.DELETE_VISITOR
     removed = sync.remove_visitors([short_id])
     if already_gone and not_found is not None:
         detail = (
@@ -450,7 +431,7 @@ def _remove_and_audit(
         event = _audit(
             actor,
             action,
-            SUCCESS,
+            AuditEvent.Outcome.SUCCESS,
             short_id=short_id,
             detail=detail,
             status_code=not_found.status_code,
@@ -459,7 +440,7 @@ def _remove_and_audit(
         event = _audit(
             actor,
             action,
-            SUCCESS,
+            AuditEvent.Outcome.SUCCESS,
             short_id=short_id,
             detail=f"Deleted in Upscope; removed {removed} local row(s).",
         )
@@ -473,7 +454,7 @@ def delete_visitor(actor: Actor, short_id: str) -> DeleteResult:
     visitor is already gone upstream, so the local row is removed too and the
     result says ``already_gone=True``. Any other error leaves the row in place.
     """
-    action = DELETE_VISITOR
+    action = AuditEvent.Action.DELETE_VISITOR
     _require(actor, _has_perm(actor, perms.DELETE), action, [short_id], "delete visitors")
     return _delete_one(actor, short_id)
 
@@ -481,7 +462,7 @@ def delete_visitor(actor: Actor, short_id: str) -> DeleteResult:
 def delete_visitors(actor: Actor, short_ids: Iterable[str]) -> BulkResult:
     """:func:`delete_visitor` for each visitor; failures are collected, not raised."""
     ids = list(dict.fromkeys(short_ids))
-    action = DELETE_VISITOR
+    action = AuditEvent.Action.DELETE_VISITOR
     _require(actor, _has_perm(actor, perms.DELETE), action, ids, "delete visitors")
     result = BulkResult()
     for short_id in ids:
@@ -508,19 +489,19 @@ def purge_offline_visitors(actor: Actor) -> AuditEvent:
     Nothing is removed locally here: Upscope only accepts the job, and the mirror
     reflects the result at the next sync.
     """
-    action = PURGE_OFFLINE
+    action = AuditEvent.Action.PURGE_OFFLINE
     _require(actor, _has_perm(actor, perms.PURGE), action, [], "purge offline visitors")
     try:
         get_client().delete_offline_visitors()
     except UpscopeError as exc:
-        _audit(actor, action, FAILURE, error=exc)
+        _audit(actor, action, AuditEvent.Outcome.FAILURE, error=exc)
         raise
-    return _audit(actor, action, SUCCESS, detail=PURGE_DETAIL)
+    return _audit(actor, action, AuditEvent.Outcome.SUCCESS, detail=PURGE_DETAIL)
 
 
 def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> VisitorRow:
     """Fetch the visitor from Upscope and update its mirror row."""
-    action = REFRESH_VISITOR
+    action = AuditEvent.Action.REFRESH_VISITOR
     _require(actor, _has_perm(actor, perms.REFRESH), action, [short_id], "refresh visitors")
     try:
         visitor = get_client().get_visitor(short_id, with_history=with_history)
@@ -528,7 +509,7 @@ def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> 
         _audit(
             actor,
             action,
-            FAILURE,
+            AuditEvent.Outcome.FAILURE,
             short_id=_short_id_for_audit(short_id),
             error=exc,
         )
@@ -537,7 +518,7 @@ def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> 
     _audit(
         actor,
         action,
-        SUCCESS,
+        AuditEvent.Outcome.SUCCESS,
         short_id=short_id,
         detail="Refreshed from Upscope" + (" with history." if with_history else "."),
     )

@@ -28,123 +28,11 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import services
-from .exceptions import (
-    UpscopeAuthenticationError,
-    UpscopeConfigurationError,
-    UpscopeError,
-    UpscopeInvalidInput,
-    UpscopeInvalidResponse,
-    UpscopeNotSupported,
-    UpscopeSubscriptionLimit,
-    UpscopeUnavailable,
-    UpscopeVisitorNotFound,
-)
+from .errors import describe
+from .exceptions import UpscopeError
 from .models import Visitor as VisitorRow
 
 logger = logging.getLogger("django_upscope.views")
-
-AUTH_EXPLANATIONS = {
-    "invalid_api_key": "Upscope did not recognise the API key.",
-    "subscription_expired": "The Upscope subscription has expired.",
-    "no_subscription": "The Upscope team has no active subscription.",
-    "api_not_enabled": "The Upscope subscription does not include REST API access.",
-    "please_contact_team": "Upscope has restricted API access for this team; contact Upscope.",
-}
-
-
-def error_page_context(error: UpscopeError) -> dict[str, Any]:
-    """Status, title and explanation for an Upscope error, for pages and admin messages.
-
-    Never contains a key or a watch URL: built from the error class and code only,
-    plus the error's own (secret-free) message where that helps.
-    """
-    if isinstance(error, UpscopeVisitorNotFound):
-        return {
-            "status": 404,
-            "title": _("Visitor not found"),
-            "explanation": _(
-                "Upscope has no visitor with this id. The visitor may have been deleted, "
-                "or the id is wrong."
-            ),
-            "retry": False,
-        }
-    if isinstance(error, UpscopeSubscriptionLimit):
-        return {
-            "status": 402,
-            "title": _("Subscription limit reached"),
-            "explanation": _(
-                "Upscope refused because this would pass the limits of your Upscope "
-                "subscription (for example the number of agents or concurrent sessions). End "
-                "another session or ask an administrator to raise the plan."
-            ),
-            "retry": True,
-        }
-    if isinstance(error, UpscopeAuthenticationError):
-        reason = AUTH_EXPLANATIONS.get(error.code, _("Upscope refused the credentials."))
-        return {
-            "status": 502,
-            "title": _("Upscope refused this site's credentials"),
-            "explanation": reason
-            + " "
-            + _(
-                "An administrator must fix the UPSCOPE settings of this site "
-                "(the API key or the subscription)."
-            ),
-            "retry": False,
-        }
-    if isinstance(error, UpscopeConfigurationError):
-        return {
-            "status": 503,
-            "title": _("Upscope is not configured"),
-            "explanation": error.message
-            + " "
-            + _("An administrator must fix the UPSCOPE settings of this site."),
-            "retry": False,
-        }
-    if isinstance(error, UpscopeNotSupported):
-        return {
-            "status": 501,
-            "title": _("Not available with this Upscope server"),
-            "explanation": _(
-                "The on-premise Upscope API does not offer this operation; only Upscope's "
-                "cloud API does."
-            ),
-            "retry": False,
-        }
-    if isinstance(error, UpscopeUnavailable):
-        return {
-            "status": 503,
-            "title": _("Upscope is unavailable"),
-            "explanation": _(
-                "Upscope could not be reached or did not answer in time. This is usually "
-                "temporary: try again in a moment."
-            ),
-            "retry": True,
-            "retry_after": error.retry_after,
-        }
-    if isinstance(error, UpscopeInvalidResponse):
-        return {
-            "status": 502,
-            "title": _("Upscope sent an unexpected answer"),
-            "explanation": _(
-                "Upscope answered, but not in the documented form. Try again; if it keeps "
-                "happening, an administrator should check the UPSCOPE settings (API_URL)."
-            ),
-            "retry": True,
-        }
-    if isinstance(error, UpscopeInvalidInput):
-        return {
-            "status": 400,
-            "title": _("Invalid request"),
-            "explanation": error.message,
-            "retry": False,
-        }
-    return {
-        "status": 502,
-        "title": _("Upscope reported an error"),
-        "explanation": _("Upscope answered with an error (%(code)s).") % {"code": error.code},
-        "retry": True,
-    }
 
 
 def _page(
@@ -207,17 +95,18 @@ def _visitor_details(short_id: str) -> Any:
 def _error_response(
     request: HttpRequest, error: UpscopeError, short_id: str, *, retry_url: str | None
 ) -> HttpResponse:
-    context = error_page_context(error)
-    context.update(
-        code=error.code,
-        short_id=short_id,
-        retry_url=retry_url if context.get("retry") else None,
-        visitor_admin_url=_admin_url("admin:django_upscope_visitor_change", short_id),
-    )
-    response = _page(request, "django_upscope/error.html", context, status=context["status"])
-    retry_after = context.get("retry_after")
-    if retry_after is not None:
-        response["Retry-After"] = str(max(1, round(retry_after)))
+    description = describe(error)
+    context = {
+        "title": description.title,
+        "explanation": description.explanation,
+        "code": error.code,
+        "short_id": short_id,
+        "retry_url": retry_url if description.retry else None,
+        "visitor_admin_url": _admin_url("admin:django_upscope_visitor_change", short_id),
+    }
+    response = _page(request, "django_upscope/error.html", context, status=description.status)
+    if description.retry_after is not None:
+        response["Retry-After"] = str(description.retry_after)
     return response
 
 
@@ -349,10 +238,10 @@ def stop_session(request: HttpRequest, short_id: str) -> HttpResponse:
         messages.error(request, detail)
         return HttpResponseRedirect(back)
     except UpscopeError as exc:
-        context = error_page_context(exc)
-        detail = f"{context['title']}: {context['explanation']}"
+        description = describe(exc)
+        detail = description.text
         if _wants_json(request):
-            return JsonResponse({"error": exc.code, "detail": detail}, status=context["status"])
+            return JsonResponse({"error": exc.code, "detail": detail}, status=description.status)
         messages.error(request, detail)
         return HttpResponseRedirect(back)
     if _wants_json(request):

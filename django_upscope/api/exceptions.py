@@ -4,22 +4,12 @@
 ``get_exception_handler``), so a project keeps its own ``EXCEPTION_HANDLER`` for
 everything else. Validation errors add ``"fields"``: the per-field messages.
 
-Upscope's errors map to HTTP like this (the README's table is the reference):
-
-====================================  ======  =====================================
-exception                             status  ``error``
-====================================  ======  =====================================
-UpscopeInvalidInput                   400     its code (``invalid_short_id`` ...)
-UpscopeSubscriptionLimit              402     Upscope's code (``subscription_limit``)
-UpscopeVisitorNotFound                404     ``visitor_not_found``
-UpscopeNotSupported                   501     ``not_supported_on_premise``
-UpscopeAuthenticationError            502     Upscope's code (``invalid_api_key`` ...)
-UpscopeConfigurationError             502     ``not_configured``
-UpscopeAPIError / InvalidResponse     502     Upscope's code / ``invalid_response``
-UpscopeUnavailable (and subclasses)   503     ``http_5xx``, ``rate_limited``,
-                                              ``connection_error`` (+ ``Retry-After``)
-UpscopeTimeout                        504     ``timeout``
-====================================  ======  =====================================
+Upscope's errors answer with the status of
+:func:`django_upscope.errors.describe`, the one mapping the admin uses too (the
+README's table is the reference): 400 invalid input, 402 subscription limit, 404
+visitor not found, 501 not supported on-premise, 502 refused credentials, missing
+configuration or an unexpected answer, 503 unavailable (with ``Retry-After`` when
+Upscope sent one), 504 timeout. ``error`` is the exception's ``code``.
 
 Messages of :class:`~django_upscope.exceptions.UpscopeError` never hold the API key,
 the REST key or a watch URL, so they are passed on as ``detail``.
@@ -33,72 +23,33 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ..exceptions import (
-    UpscopeAPIError,
-    UpscopeAuthenticationError,
-    UpscopeConfigurationError,
-    UpscopeError,
-    UpscopeInvalidInput,
-    UpscopeInvalidResponse,
-    UpscopeNotSupported,
-    UpscopeSubscriptionLimit,
-    UpscopeTimeout,
-    UpscopeUnavailable,
-    UpscopeVisitorNotFound,
-)
+from ..errors import describe
+from ..exceptions import UpscopeError
 
 logger = logging.getLogger("django_upscope.api")
-
-#: Checked in order: subclasses before their bases.
-UPSCOPE_STATUS: tuple[tuple[type[UpscopeError], int], ...] = (
-    (UpscopeInvalidInput, status.HTTP_400_BAD_REQUEST),
-    (UpscopeSubscriptionLimit, status.HTTP_402_PAYMENT_REQUIRED),
-    (UpscopeVisitorNotFound, status.HTTP_404_NOT_FOUND),
-    (UpscopeNotSupported, status.HTTP_501_NOT_IMPLEMENTED),
-    (UpscopeAuthenticationError, status.HTTP_502_BAD_GATEWAY),
-    (UpscopeConfigurationError, status.HTTP_502_BAD_GATEWAY),
-    (UpscopeTimeout, status.HTTP_504_GATEWAY_TIMEOUT),
-    (UpscopeUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
-    (UpscopeInvalidResponse, status.HTTP_502_BAD_GATEWAY),
-    (UpscopeAPIError, status.HTTP_502_BAD_GATEWAY),
-)
-
-
-class PermissionNotGranted(exceptions.PermissionDenied):
-    """The body asked for an Upscope session permission the user is not granted."""
-
-    default_code = "permission_not_granted"
 
 
 def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "detail": detail, **extra}
 
 
-def upscope_status(exc: UpscopeError) -> int:
-    for cls, status_code in UPSCOPE_STATUS:
-        if isinstance(exc, cls):
-            return status_code
-    return status.HTTP_502_BAD_GATEWAY
-
-
 def _upscope_response(exc: UpscopeError) -> Response:
-    status_code = upscope_status(exc)
+    description = describe(exc)
     headers = {}
-    retry_after = getattr(exc, "retry_after", None)
-    if isinstance(exc, UpscopeUnavailable) and retry_after is not None:
-        headers["Retry-After"] = str(max(0, math.ceil(retry_after)))
-    if status_code >= 500:
+    if description.retry_after is not None:
+        headers["Retry-After"] = str(description.retry_after)
+    if description.status >= 500:
         logger.warning(
             "Upscope error answered as %s: %s (upstream status %s)",
-            status_code,
+            description.status,
             exc.code,
             exc.status_code,
         )
-    return Response(error_body(exc.code, exc.message), status=status_code, headers=headers)
+    return Response(error_body(exc.code, exc.message), status=description.status, headers=headers)
 
 
 def _first_message(detail: Any) -> str:

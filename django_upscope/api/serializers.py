@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from ..client import PERMISSION_KEYS, validate_metadata
 from ..exceptions import UpscopeInvalidInput
@@ -240,8 +241,8 @@ class WatchURLRequestSerializer(serializers.Serializer):
     )
     permissions = SessionPermissionsSerializer(
         required=False,
-        help_text="Narrow the session's permissions. Asking for a permission you are not "
-        "granted is refused with 403 permission_not_granted.",
+        help_text="Narrow the session's permissions. A permission you are not granted is "
+        "sent as false (not an error); the answer shows what was sent.",
     )
     on_end_url = serializers.CharField(
         required=False,
@@ -253,6 +254,22 @@ class WatchURLRequestSerializer(serializers.Serializer):
         max_length=2000,
         help_text="Where the frame's retry link goes: a path or a URL on this site.",
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A misspelt key (``permision``) must not be ignored: it would mint with every
+        # permission the user has instead of the narrowed ones.
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        api_settings.NON_FIELD_ERRORS_KEY: [
+                            f"Unknown keys: {', '.join(unknown)}; known keys: "
+                            f"{', '.join(self.fields)}."
+                        ]
+                    }
+                )
+        return super().to_internal_value(data)
 
     def _same_site_url(self, value: str) -> str:
         """A path or an absolute URL on the requesting host, made absolute."""

@@ -245,18 +245,20 @@ class PurgeView(UpscopeAPIView):
 
 
 class UsageView(UpscopeAPIView):
-    """Upscope's usage figures now (rolling windows), stored as a snapshot as well."""
+    """Upscope's usage figures now (rolling windows); a GET stores nothing."""
 
     required_permissions = {"GET": (VIEW_USAGE,)}
 
     @document(
         operation_id="usage_retrieve",
-        summary="Current usage from Upscope (also stored as a snapshot)",
+        summary="Current usage from Upscope",
+        description="Live from Upscope; nothing is stored. The snapshots of `usage/history/` "
+        "come from `manage.py upscope_sync` and `upscope_usage_snapshot`.",
         responses={200: s.UsageSerializer},
         errors=(501, *UPSTREAM_ERRORS),
     )
     def get(self, request: Request) -> Response:
-        return Response(s.UsageSerializer(services.get_usage(record=True)).data)
+        return Response(s.UsageSerializer(services.get_usage(record=False)).data)
 
 
 class UsageHistoryView(PaginatedAPIView):
