@@ -94,7 +94,7 @@ def run(env: dict[str, str], fake_port: int, calls: int, threads: int) -> list[l
             op()
         seen = fake.connections()
         rows.append(
-            [f"{calls} x get_client().<mixed operation>, one thread", seen["requests"],
+            [f"{calls} x get_client() then a mixed operation, one thread", seen["requests"],
              seen["connections"], "1"]
         )  # fmt: skip
 

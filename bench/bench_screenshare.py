@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_screenshare.py                # 300 requests of each kind
     .venv/bin/python bench/bench_screenshare.py --quick        # 20 of each
     .venv/bin/python bench/bench_screenshare.py --database-url postgres://...
+    .venv/bin/python bench/bench_screenshare.py --upstream-delay 100  # the fake 100 ms away
 
 Two gunicorn servers (gthread, keep-alive) on 127.0.0.1, on one fresh database: the fake
 Upscope, and the project of ``bench/_settings.py`` whose client points at that fake. One
@@ -20,6 +21,9 @@ so drifting machine load hits every kind alike), after a warm-up:
 
 Every mint joins the visitor's one session in the fake, so the fake does the same work for
 every kind. The ratio is (our layer + the upstream call) / (the upstream call alone).
+``--upstream-delay`` holds every answer of the fake's watch_url endpoint (its ``delay``
+fault, kept on), as a model of Upscope across the internet. Without ``--database-url``:
+``$PG_DATABASE_URL`` if set, else SQLite.
 Prints a markdown table.
 """
 

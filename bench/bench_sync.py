@@ -8,7 +8,7 @@ For each database: a fresh database is created (SQLite: a temporary file;
 PostgreSQL: the database ``upscope_bench_sync`` on the given server, dropped and
 re-created), migrated, and the fake's tables are seeded in-process
 (``state.seed`` then exactly ``--sessions`` sessions per visitor). The fake is
-served by ``manage.py runserver`` in a separate process on the same database, and
+served by gunicorn (``_common.Server``) in a separate process on the same database, and
 ``django_upscope.sync.sync_from_upscope`` runs here through the real
 ``UpscopeClient`` over HTTP, upserting in batches of ``--batch-size``. The fake, like Upscope, caps
 ``list.json`` at 100 visitors and has no pagination, so the benchmark passes the
@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
+
+from _common import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "upscope_bench_sync"
@@ -52,13 +53,11 @@ def parse_args() -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 300 visitors")
+    args = parser.parse_args()
+    if args.quick:
+        args.visitors = 300
+    return args
 
 
 def prepare_database(url: str, workdir: str) -> str:
@@ -123,25 +122,11 @@ def seed_fake(visitors: int, sessions: int, seed: int) -> tuple[list[str], int]:
     return short_ids, FakeSession.objects.count()
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "django", "runserver", "--noreload", "--skip-checks",
-         f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/__upscope__"
-    import requests
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(f"{url}/v1.1/usage.json", timeout=2)
-            return server, url
-        except requests.ConnectionError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the fake's server did not start") from None
-            time.sleep(0.2)  # waiting for a server to start: not a timed assertion
+def start_server(env: dict[str, str]) -> tuple[Server, str]:
+    """The fake on gunicorn (gthread, keep-alive): runserver adds ~40 ms to every
+    kept-alive request, which would measure runserver rather than the sync."""
+    server = Server(env, workers=1, threads=4)
+    return server, f"{server.url}/__upscope__"
 
 
 def measure(short_ids: list[str], batch_size: int) -> dict[str, Any]:
@@ -212,8 +197,7 @@ def run_one(args: argparse.Namespace, url: str) -> dict[str, Any]:
             first = measure(short_ids, batch_size)
             resync = measure(short_ids, batch_size)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
         return {
             "database": connection.vendor,
             "version": ".".join(map(str, connection.Database.sqlite_version_info))
@@ -267,7 +251,7 @@ def main() -> None:
             results.append(json.loads(out.strip().splitlines()[-1]))
     print(
         f"{args.visitors} visitors x {args.sessions} sessions, batch size "
-        f"{results[0]['batch_size']}, fake served by runserver over HTTP\n"
+        f"{results[0]['batch_size']}, fake served by gunicorn over HTTP\n"
     )
     print(table(results))
 

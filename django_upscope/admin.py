@@ -105,7 +105,22 @@ class FeatureFilter(SpacedTokenFilter):
     field_name = "features_text"
 
 
-class SessionInline(admin.TabularInline):
+class SessionColumnsMixin:
+    """What the session admin and the visitor's session inline show alike."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("agents")  # type: ignore[misc]
+
+    @admin.display(description=gettext_lazy("features used"))
+    def features(self, obj: Session) -> str:
+        return ", ".join(obj.features_used) or "-"
+
+    @admin.display(description=gettext_lazy("agents"))
+    def agent_names(self, obj: Session) -> str:
+        return ", ".join(str(agent) for agent in obj.agents.all()) or "-"
+
+
+class SessionInline(ReadOnlyMixin, SessionColumnsMixin, admin.TabularInline):
     model = Session
     extra = 0
     max_num = 0
@@ -122,26 +137,6 @@ class SessionInline(admin.TabularInline):
     )
     readonly_fields = fields
     ordering = ("-started_at",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).prefetch_related("agents")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description=gettext_lazy("features used"))
-    def features(self, obj: Session) -> str:
-        return ", ".join(obj.features_used) or "-"
-
-    @admin.display(description=gettext_lazy("agents"))
-    def agent_names(self, obj: Session) -> str:
-        return ", ".join(str(agent) for agent in obj.agents.all()) or "-"
 
 
 def _confirm(
@@ -520,7 +515,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SessionAdmin(ReadOnlyMixin, SessionColumnsMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "visitor",
@@ -555,17 +550,6 @@ class SessionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "synced_at",
     )
     readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).prefetch_related("agents")
-
-    @admin.display(description=gettext_lazy("features used"))
-    def features(self, obj: Session) -> str:
-        return ", ".join(obj.features_used) or "-"
-
-    @admin.display(description=gettext_lazy("agents"))
-    def agent_names(self, obj: Session) -> str:
-        return ", ".join(str(agent) for agent in obj.agents.all()) or "-"
 
     @admin.display(description=gettext_lazy("metadata"))
     def metadata_pretty(self, obj: Session) -> str:

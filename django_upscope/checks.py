@@ -6,38 +6,13 @@ be set up before it has Upscope credentials.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from .conf import DEFAULTS, upscope_settings
-
-
-def _url_problem(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return "is not a string"
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (raises ValueError for a bad port)
-    except ValueError:
-        return "does not parse as a URL"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an absolute http(s) URL"
-    if parts.query or parts.fragment:
-        return "must not have a query string or fragment"
-    return None
-
-
-def _number(value: Any) -> bool:
-    # The same rule as the client's: int or float, finite, not a bool.
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _positive_number(value: Any) -> bool:
-    return _number(value) and value > 0
+from .conf import DEFAULTS, NUMBER_RULES, number_problem, upscope_settings, url_problem
 
 
 @register(Tags.security, "django_upscope")
@@ -80,7 +55,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
     urls = ["BASE_ENDPOINT"] if s.BASE_ENDPOINT else ["API_URL"]
     for name in urls:
-        problem = _url_problem(getattr(s, name))
+        problem = url_problem(getattr(s, name))
         if problem:
             messages.append(Error(f"UPSCOPE['{name}'] {problem}.", id="django_upscope.E002"))
         elif not settings.DEBUG and urlsplit(getattr(s, name)).scheme != "https":
@@ -92,24 +67,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 )
             )
 
-    for name in ("TIMEOUT", "RETRY_MAX_TIME"):
-        if not _positive_number(getattr(s, name)):
-            messages.append(
-                Error(
-                    f"UPSCOPE['{name}'] must be a positive number of seconds.",
-                    id="django_upscope.E003",
-                )
-            )
-    retries = s.MAX_RETRIES
-    backoff = s.RETRY_BACKOFF
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        messages.append(
-            Error("UPSCOPE['MAX_RETRIES'] must be an integer >= 0.", id="django_upscope.E003")
-        )
-    if not _number(backoff) or backoff < 0:
-        messages.append(
-            Error("UPSCOPE['RETRY_BACKOFF'] must be a number >= 0.", id="django_upscope.E003")
-        )
+    for name in NUMBER_RULES:
+        problem = number_problem(name, getattr(s, name))
+        if problem:
+            messages.append(Error(f"UPSCOPE['{name}'] {problem}.", id="django_upscope.E003"))
 
     has_credentials = bool(s.REST_KEY) if s.BASE_ENDPOINT else bool(s.API_KEY)
     if not has_credentials:

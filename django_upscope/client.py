@@ -28,7 +28,7 @@ import requests
 from django.views.decorators.debug import sensitive_variables
 
 from . import __version__
-from .conf import DEFAULT_API_URL, upscope_settings
+from .conf import DEFAULT_API_URL, number_problem, upscope_settings, url_problem
 from .exceptions import (
     AUTHENTICATION_CODES,
     AUTHENTICATION_REASONS,
@@ -202,24 +202,17 @@ def _validate_agent(value: Any, name: str) -> str:
 
 
 def _check_base_url(value: Any, setting: str) -> None:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UpscopeConfigurationError(
-            f"UPSCOPE['{setting}'] must be an absolute http(s) URL.", code="invalid_url"
-        )
+    problem = url_problem(value)
+    if problem:
+        raise UpscopeConfigurationError(f"UPSCOPE['{setting}'] {problem}.", code="invalid_url")
 
 
-def _number(
-    value: Any, default: Any, setting: str, *, minimum: float, strict: bool = False
-) -> float:
+def _number_setting(setting: str, value: Any, default: Any) -> Any:
     value = default if value is None else value
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < minimum or (strict and value == minimum):
-        raise UpscopeConfigurationError(
-            f"UPSCOPE['{setting}'] must be a {'positive' if strict else 'non-negative'} number.",
-            code="invalid_setting",
-        )
-    return float(value)
+    problem = number_problem(setting, value)
+    if problem:
+        raise UpscopeConfigurationError(f"UPSCOPE['{setting}'] {problem}.", code="invalid_setting")
+    return value
 
 
 def _retry_after_seconds(value: str | None) -> float | None:
@@ -283,15 +276,12 @@ class UpscopeClient:
             self.base_url = (api_url or DEFAULT_API_URL).rstrip("/")
             self._secret = api_key
         s = upscope_settings
-        self.timeout = _number(timeout, s.TIMEOUT, "TIMEOUT", minimum=0, strict=True)
-        retries = _number(max_retries, s.MAX_RETRIES, "MAX_RETRIES", minimum=0)
-        if not retries.is_integer():
-            raise UpscopeConfigurationError(
-                "UPSCOPE['MAX_RETRIES'] must be a whole number.", code="invalid_setting"
-            )
-        self.max_retries = int(retries)
-        self.retry_max_time = _number(retry_max_time, s.RETRY_MAX_TIME, "RETRY_MAX_TIME", minimum=0)
-        self.retry_backoff = _number(retry_backoff, s.RETRY_BACKOFF, "RETRY_BACKOFF", minimum=0)
+        self.timeout = float(_number_setting("TIMEOUT", timeout, s.TIMEOUT))
+        self.max_retries = int(_number_setting("MAX_RETRIES", max_retries, s.MAX_RETRIES))
+        self.retry_max_time = float(
+            _number_setting("RETRY_MAX_TIME", retry_max_time, s.RETRY_MAX_TIME)
+        )
+        self.retry_backoff = float(_number_setting("RETRY_BACKOFF", retry_backoff, s.RETRY_BACKOFF))
         self.session = session or requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self._sleep: Callable[[float], None] = time.sleep
@@ -420,6 +410,8 @@ class UpscopeClient:
         if checked_permissions:
             body["permissions"] = checked_permissions
         if checked_metadata:
+            # Seed 000's options table lists "branding.metadata", but its example body has a
+            # top-level "metadata" object beside "branding": we follow the example.
             body["metadata"] = checked_metadata
         payload = self._request(
             "POST", f"/visitors/{short_id}/watch_url.json", json_body=body, short_id=short_id

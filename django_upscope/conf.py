@@ -6,9 +6,15 @@ them. Unknown keys are reported by the system check ``django_upscope.E004``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.module_loading import import_string
+
+from .exceptions import UpscopeConfigurationError
 
 DEFAULT_API_URL = "https://api.upscope.io/v1.1"
 
@@ -62,10 +68,6 @@ class UpscopeSettings:
         return self.user_settings().get(name, DEFAULTS[name])
 
     @property
-    def is_on_premise(self) -> bool:
-        return bool(self.BASE_ENDPOINT)
-
-    @property
     def fake_enabled(self) -> bool:
         explicit = self.FAKE_ENABLED
         if explicit is None:
@@ -74,3 +76,76 @@ class UpscopeSettings:
 
 
 upscope_settings = UpscopeSettings()
+
+
+def import_callable(setting_name: str) -> Callable[..., Any] | None:
+    """The callable ``UPSCOPE[setting_name]`` holds (itself, or its dotted path imported).
+
+    ``None`` when the setting is unset. Anything else that is not a callable raises
+    :class:`~django_upscope.exceptions.UpscopeConfigurationError` naming the setting,
+    with the code ``invalid_<setting name in lower case>``.
+    """
+    value = getattr(upscope_settings, setting_name)
+    if value is None:
+        return None
+    code = f"invalid_{setting_name.lower()}"
+    if isinstance(value, str):
+        try:
+            value = import_string(value)
+        except ImportError as exc:
+            raise UpscopeConfigurationError(
+                f"UPSCOPE['{setting_name}'] = {value!r} cannot be imported: {exc}", code=code
+            ) from exc
+    if not callable(value):
+        raise UpscopeConfigurationError(
+            f"UPSCOPE['{setting_name}'] must be a callable or a dotted path to one.", code=code
+        )
+    return value
+
+
+def url_problem(value: Any) -> str | None:
+    """What is wrong with ``value`` as ``API_URL`` / ``BASE_ENDPOINT``, or ``None``.
+
+    One rule for the system check (``E002``) and the client: an absolute http(s) URL
+    with a host, a valid port, and no query string or fragment.
+    """
+    if not isinstance(value, str):
+        return "is not a string"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        return "does not parse as a URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an absolute http(s) URL"
+    if parts.query or parts.fragment:
+        return "must not have a query string or fragment"
+    return None
+
+
+#: The numeric settings and the rule each follows (see :func:`number_problem`).
+NUMBER_RULES: dict[str, str] = {
+    "TIMEOUT": "positive",
+    "RETRY_MAX_TIME": "positive",
+    "MAX_RETRIES": "count",
+    "RETRY_BACKOFF": "non_negative",
+}
+
+
+def number_problem(setting_name: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for the numeric setting ``setting_name``, or ``None``.
+
+    One rule for the system check (``E003``) and the client: ``TIMEOUT`` and
+    ``RETRY_MAX_TIME`` positive finite numbers, ``MAX_RETRIES`` an integer >= 0,
+    ``RETRY_BACKOFF`` a finite number >= 0 (never a bool).
+    """
+    rule = NUMBER_RULES[setting_name]
+    if rule == "count":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return None if ok else "must be an integer >= 0"
+    number = (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    )
+    if rule == "positive":
+        return None if number and value > 0 else "must be a positive number of seconds"
+    return None if number and value >= 0 else "must be a number >= 0"

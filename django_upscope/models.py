@@ -19,7 +19,10 @@ class Visitor(models.Model):
     api_key = models.CharField(_("public API key"), max_length=128, blank=True)
     identities = models.JSONField(_("identities"), default=list, blank=True)
     display_name = models.CharField(
-        _("name"), max_length=255, blank=True, db_index=True,
+        _("name"),
+        max_length=255,
+        blank=True,
+        db_index=True,
         help_text=_("The first identity, else the unique id, else the short id."),
     )
     identities_text = models.TextField(
@@ -29,7 +32,9 @@ class Visitor(models.Model):
     lookup_code = models.CharField(_("lookup code"), max_length=32, blank=True, db_index=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
     tags_text = models.CharField(
-        _("tags (text)"), max_length=1024, blank=True,
+        _("tags (text)"),
+        max_length=1024,
+        blank=True,
         help_text=_("Tags joined by spaces with a space either side, for filtering."),
     )
     device_type = models.CharField(_("device type"), max_length=32, blank=True, db_index=True)
@@ -47,7 +52,9 @@ class Visitor(models.Model):
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True, db_index=True)
     last_url = models.TextField(_("last URL"), blank=True)
     history = models.JSONField(
-        _("history"), null=True, blank=True,
+        _("history"),
+        null=True,
+        blank=True,
         help_text=_("Pageviews and screenshots, when fetched with history."),
     )
     history_synced_at = models.DateTimeField(_("history synced"), null=True, blank=True)
@@ -56,7 +63,10 @@ class Visitor(models.Model):
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
     synced_at = models.DateTimeField(_("synced"), db_index=True)
     removed_upstream_at = models.DateTimeField(
-        _("gone from Upscope"), null=True, blank=True, db_index=True,
+        _("gone from Upscope"),
+        null=True,
+        blank=True,
+        db_index=True,
         help_text=_("Set by 'upscope_sync --prune' when Upscope no longer has the visitor."),
     )
 
@@ -124,7 +134,9 @@ class Session(models.Model):
     went_live = models.BooleanField(_("went live"), default=False, db_index=True)
     features_used = models.JSONField(_("features used"), default=list, blank=True)
     features_text = models.CharField(
-        _("features (text)"), max_length=512, blank=True,
+        _("features (text)"),
+        max_length=512,
+        blank=True,
         help_text=_("Features joined by spaces with a space either side, for filtering."),
     )
     team_id = models.BigIntegerField(_("team id"), null=True, blank=True)
@@ -194,12 +206,14 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)
-    outcome = models.CharField(
-        _("outcome"), max_length=16, choices=Outcome.choices, db_index=True
-    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("user"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
     )
     username = models.CharField(_("username"), max_length=255, blank=True, db_index=True)
     visitor_short_id = models.CharField(_("visitor"), max_length=128, blank=True, db_index=True)
@@ -212,7 +226,9 @@ class AuditEvent(models.Model):
     status_code = models.IntegerField(_("HTTP status"), null=True, blank=True)
     detail = models.TextField(_("detail"), blank=True)
     watch_url_hash = models.CharField(
-        _("watch URL HMAC"), max_length=64, blank=True,
+        _("watch URL HMAC"),
+        max_length=64,
+        blank=True,
         help_text=_("HMAC-SHA256 of the watch URL; the URL itself is never stored."),
     )
 

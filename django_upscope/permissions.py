@@ -26,13 +26,11 @@ path ``(user) -> dict``) replaces the mapping for users who may start one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from django.utils.module_loading import import_string
-
 from .client import PERMISSION_KEYS
-from .conf import upscope_settings
+from .conf import import_callable, upscope_settings
 from .exceptions import UpscopeConfigurationError
 
 APP_LABEL = "django_upscope"
@@ -44,6 +42,10 @@ AUDIO = f"{APP_LABEL}.audio_visitor"
 DELETE = f"{APP_LABEL}.delete_visitor"
 PURGE = f"{APP_LABEL}.purge_visitors"
 REFRESH = f"{APP_LABEL}.refresh_visitor"
+# Django's own view permissions, checked by the REST API's reads.
+VIEW_VISITOR = f"{APP_LABEL}.view_visitor"
+VIEW_SESSION = f"{APP_LABEL}.view_session"
+VIEW_USAGE = f"{APP_LABEL}.view_usagesnapshot"
 
 #: Which Upscope keys each Django permission turns on (remote console aside).
 PERMISSION_MATRIX: dict[str, tuple[str, ...]] = {
@@ -84,26 +86,6 @@ def default_session_permissions(user: Any) -> dict[str, bool]:
     return granted
 
 
-def _mapper() -> Callable[[Any], Any] | None:
-    value = upscope_settings.PERMISSIONS_MAPPER
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = import_string(value)
-        except ImportError as exc:
-            raise UpscopeConfigurationError(
-                f"UPSCOPE['PERMISSIONS_MAPPER'] = {value!r} cannot be imported: {exc}",
-                code="invalid_permissions_mapper",
-            ) from exc
-    if not callable(value):
-        raise UpscopeConfigurationError(
-            "UPSCOPE['PERMISSIONS_MAPPER'] must be a callable or a dotted path to one.",
-            code="invalid_permissions_mapper",
-        )
-    return value
-
-
 def validate_mapped(value: Any) -> dict[str, bool]:
     """Check a mapper's answer: a dict of known keys with bool values; fill the rest False."""
     if not isinstance(value, Mapping):
@@ -138,7 +120,7 @@ def session_permissions_for(user: Any) -> dict[str, bool]:
     """
     if not can_screenshare(user):
         return none_granted()
-    mapper = _mapper()
+    mapper = import_callable("PERMISSIONS_MAPPER")
     if mapper is None:
         return default_session_permissions(user)
     return validate_mapped(mapper(user))

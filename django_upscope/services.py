@@ -26,7 +26,8 @@ import ipaddress
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,12 +36,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils.module_loading import import_string
 
 from . import permissions as perms
 from . import sync
 from .client import get_client, validate_metadata, validate_permissions, validate_short_id
-from .conf import upscope_settings
+from .conf import import_callable, upscope_settings
 from .exceptions import UpscopeConfigurationError, UpscopeError, UpscopeVisitorNotFound
 from .models import AuditEvent
 from .models import Visitor as VisitorRow
@@ -160,6 +160,8 @@ def _scrub(text: str, *extra: str) -> str:
     return text[:2000]
 
 
+# ``action`` and ``outcome`` are AuditEvent.Action / AuditEvent.Outcome members, passed
+# through str() because mypy with django-stubs types labelled choices as tuples.
 def _audit(
     actor: Actor,
     action: str,
@@ -199,6 +201,33 @@ def _short_id_for_audit(short_id: Any) -> str:
     return short_id if isinstance(short_id, str) else repr(short_id)
 
 
+@contextmanager
+def _audit_failure(
+    actor: Actor, action: str, short_id: Any = "", *, note: str = ""
+) -> Iterator[dict[str, Any]]:
+    """Record a ``failure`` AuditEvent for an UpscopeError raised inside, then re-raise it.
+
+    Yields a dict for audit fields known only inside the block (``permissions``,
+    ``metadata``); ``note`` is added to the error's message in the row's detail.
+    """
+    fields: dict[str, Any] = {}
+    try:
+        yield fields
+    except UpscopeError as exc:
+        audited_id = _short_id_for_audit(short_id)
+        _audit(
+            actor,
+            action,
+            str(AuditEvent.Outcome.FAILURE),
+            short_id=audited_id,
+            error=exc,
+            detail=f"{exc.message} {note}".strip(),
+            **fields,
+        )
+        logger.warning("Upscope %s for visitor %r failed: %s", action, audited_id[:128], exc.code)
+        raise
+
+
 def _require(
     actor: Actor,
     allowed: bool,
@@ -222,7 +251,7 @@ def _require(
         _audit(
             actor,
             action,
-            AuditEvent.Outcome.DENIED,
+            str(AuditEvent.Outcome.DENIED),
             short_id=_short_id_for_audit(short_id),
             detail=detail,
         )
@@ -245,22 +274,9 @@ def _reverse_absolute(actor: Actor, viewname: str, short_id: str) -> str | None:
 
 
 def _hook_metadata(actor: Actor, short_id: str) -> dict[str, Any]:
-    hook = upscope_settings.METADATA_HOOK
+    hook = import_callable("METADATA_HOOK")
     if hook is None:
         return {}
-    if isinstance(hook, str):
-        try:
-            hook = import_string(hook)
-        except ImportError as exc:
-            raise UpscopeConfigurationError(
-                f"UPSCOPE['METADATA_HOOK'] = {hook!r} cannot be imported: {exc}",
-                code="invalid_metadata_hook",
-            ) from exc
-    if not callable(hook):
-        raise UpscopeConfigurationError(
-            "UPSCOPE['METADATA_HOOK'] must be a callable or a dotted path to one.",
-            code="invalid_metadata_hook",
-        )
     value = hook(actor.request, short_id)
     try:
         return validate_metadata(value)
@@ -302,7 +318,7 @@ def start_screenshare(
     (both absolute, when the actor has a request).
     The watch URL is returned, never stored: the audit keeps its HMAC only.
     """
-    action = AuditEvent.Action.WATCH_URL
+    action = str(AuditEvent.Action.WATCH_URL)
     user = actor.user
     # A watch URL is minted for an agent, so even a command needs a user here.
     _require(
@@ -313,16 +329,16 @@ def start_screenshare(
         "start a screen share",
         server_may=False,
     )
-    granted: dict[str, bool] = {}
-    sent_metadata: dict[str, Any] = {}
-    try:
+    with _audit_failure(actor, action, short_id) as audit:
         short_id = validate_short_id(short_id)
         requested = validate_permissions(permissions)
         granted = perms.narrow(perms.session_permissions_for(user), requested)
+        audit["permissions"] = granted
         sent_metadata = {**validate_metadata(metadata), **_hook_metadata(actor, short_id)}
         sent_metadata.update(
             django_user_id=str(user.pk), request_id=actor.request_id, source=actor.source
         )
+        audit["metadata"] = sent_metadata
         branding = {
             "naked": True,
             "on_end_url": on_end_url
@@ -339,22 +355,10 @@ def start_screenshare(
             permissions=granted,
             metadata=sent_metadata,
         )
-    except UpscopeError as exc:
-        _audit(
-            actor,
-            action,
-            AuditEvent.Outcome.FAILURE,
-            short_id=_short_id_for_audit(short_id),
-            error=exc,
-            permissions=granted,
-            metadata=sent_metadata,
-        )
-        logger.warning("Watch URL for visitor %s failed: %s", short_id, exc.code)
-        raise
     event = _audit(
         actor,
         action,
-        AuditEvent.Outcome.SUCCESS,
+        str(AuditEvent.Outcome.SUCCESS),
         short_id=short_id,
         permissions=granted,
         metadata=sent_metadata,
@@ -370,48 +374,30 @@ def stop_session(actor: Actor, short_id: str) -> AuditEvent:
 
     Needs the screen-share permission. The mirror shows the change at the next refresh.
     """
-    action = AuditEvent.Action.STOP_SESSION
+    action = str(AuditEvent.Action.STOP_SESSION)
     _require(actor, perms.can_screenshare(actor.user), action, [short_id], "stop a session")
-    try:
+    with _audit_failure(actor, action, short_id):
         get_client().stop_session(short_id)
-    except UpscopeError as exc:
-        _audit(
-            actor,
-            action,
-            AuditEvent.Outcome.FAILURE,
-            short_id=_short_id_for_audit(short_id),
-            error=exc,
-        )
-        raise
     return _audit(
         actor,
         action,
-        AuditEvent.Outcome.SUCCESS,
+        str(AuditEvent.Outcome.SUCCESS),
         short_id=short_id,
         detail="Upscope confirmed the session is stopped.",
     )
 
 
 def _delete_one(actor: Actor, short_id: str) -> DeleteResult:
-    action = AuditEvent.Action.DELETE_VISITOR
+    action = str(AuditEvent.Action.DELETE_VISITOR)
     already_gone = False
     not_found: UpscopeError | None = None
-    try:
-        get_client().delete_visitor(short_id)
-    except UpscopeVisitorNotFound as exc:
-        # Upscope has no such visitor: it is gone upstream, so the mirror row is stale.
-        already_gone = True
-        not_found = exc
-    except UpscopeError as exc:
-        _audit(
-            actor,
-            action,
-            AuditEvent.Outcome.FAILURE,
-            short_id=_short_id_for_audit(short_id),
-            error=exc,
-            detail=f"{exc.message} Nothing was deleted locally.",
-        )
-        raise
+    with _audit_failure(actor, action, short_id, note="Nothing was deleted locally."):
+        try:
+            get_client().delete_visitor(short_id)
+        except UpscopeVisitorNotFound as exc:
+            # Upscope has no such visitor: it is gone upstream, so the mirror row is stale.
+            already_gone = True
+            not_found = exc
     # The local delete and its audit row commit together: a sync that fetched the
     # visitor earlier looks for this row to avoid writing the visitor back.
     with transaction.atomic():
@@ -421,7 +407,7 @@ def _delete_one(actor: Actor, short_id: str) -> DeleteResult:
 def _remove_and_audit(
     actor: Actor, short_id: str, already_gone: bool, not_found: UpscopeError | None
 ) -> DeleteResult:
-    action = AuditEvent.Action.DELETE_VISITOR
+    action = str(AuditEvent.Action.DELETE_VISITOR)
     removed = sync.remove_visitors([short_id])
     if already_gone and not_found is not None:
         detail = (
@@ -431,7 +417,7 @@ def _remove_and_audit(
         event = _audit(
             actor,
             action,
-            AuditEvent.Outcome.SUCCESS,
+            str(AuditEvent.Outcome.SUCCESS),
             short_id=short_id,
             detail=detail,
             status_code=not_found.status_code,
@@ -440,7 +426,7 @@ def _remove_and_audit(
         event = _audit(
             actor,
             action,
-            AuditEvent.Outcome.SUCCESS,
+            str(AuditEvent.Outcome.SUCCESS),
             short_id=short_id,
             detail=f"Deleted in Upscope; removed {removed} local row(s).",
         )
@@ -454,7 +440,7 @@ def delete_visitor(actor: Actor, short_id: str) -> DeleteResult:
     visitor is already gone upstream, so the local row is removed too and the
     result says ``already_gone=True``. Any other error leaves the row in place.
     """
-    action = AuditEvent.Action.DELETE_VISITOR
+    action = str(AuditEvent.Action.DELETE_VISITOR)
     _require(actor, _has_perm(actor, perms.DELETE), action, [short_id], "delete visitors")
     return _delete_one(actor, short_id)
 
@@ -462,7 +448,7 @@ def delete_visitor(actor: Actor, short_id: str) -> DeleteResult:
 def delete_visitors(actor: Actor, short_ids: Iterable[str]) -> BulkResult:
     """:func:`delete_visitor` for each visitor; failures are collected, not raised."""
     ids = list(dict.fromkeys(short_ids))
-    action = AuditEvent.Action.DELETE_VISITOR
+    action = str(AuditEvent.Action.DELETE_VISITOR)
     _require(actor, _has_perm(actor, perms.DELETE), action, ids, "delete visitors")
     result = BulkResult()
     for short_id in ids:
@@ -489,36 +475,39 @@ def purge_offline_visitors(actor: Actor) -> AuditEvent:
     Nothing is removed locally here: Upscope only accepts the job, and the mirror
     reflects the result at the next sync.
     """
-    action = AuditEvent.Action.PURGE_OFFLINE
+    action = str(AuditEvent.Action.PURGE_OFFLINE)
     _require(actor, _has_perm(actor, perms.PURGE), action, [], "purge offline visitors")
-    try:
+    with _audit_failure(actor, action):
         get_client().delete_offline_visitors()
-    except UpscopeError as exc:
-        _audit(actor, action, AuditEvent.Outcome.FAILURE, error=exc)
+    return _audit(actor, action, str(AuditEvent.Outcome.SUCCESS), detail=PURGE_DETAIL)
+
+
+def _fetch_visitor(short_id: str, with_history: bool, *, mirror: bool) -> Visitor:
+    """The visitor from Upscope; with ``mirror``, a 404 marks its mirror row removed upstream
+    (Upscope confirmed it has no such visitor; the row is kept as the record)."""
+    try:
+        return get_client().get_visitor(short_id, with_history=with_history)
+    except UpscopeVisitorNotFound:
+        if mirror:
+            sync.mark_removed_upstream([short_id])
         raise
-    return _audit(actor, action, AuditEvent.Outcome.SUCCESS, detail=PURGE_DETAIL)
 
 
 def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> VisitorRow:
-    """Fetch the visitor from Upscope and update its mirror row."""
-    action = AuditEvent.Action.REFRESH_VISITOR
+    """Fetch the visitor from Upscope and update its mirror row.
+
+    When Upscope answers 404 the row is marked ``removed_upstream_at`` (kept, as
+    ``upscope_sync --prune`` does) and :class:`UpscopeVisitorNotFound` is raised.
+    """
+    action = str(AuditEvent.Action.REFRESH_VISITOR)
     _require(actor, _has_perm(actor, perms.REFRESH), action, [short_id], "refresh visitors")
-    try:
-        visitor = get_client().get_visitor(short_id, with_history=with_history)
-    except UpscopeError as exc:
-        _audit(
-            actor,
-            action,
-            AuditEvent.Outcome.FAILURE,
-            short_id=_short_id_for_audit(short_id),
-            error=exc,
-        )
-        raise
+    with _audit_failure(actor, action, short_id):
+        visitor = _fetch_visitor(short_id, with_history, mirror=True)
     row = sync.upsert_visitor(visitor, with_history=with_history)
     _audit(
         actor,
         action,
-        AuditEvent.Outcome.SUCCESS,
+        str(AuditEvent.Outcome.SUCCESS),
         short_id=short_id,
         detail="Refreshed from Upscope" + (" with history." if with_history else "."),
     )
@@ -537,9 +526,14 @@ def search_visitors(query: str | None = None) -> list[Visitor]:
 
 
 def get_visitor(short_id: str, with_history: bool = False) -> Visitor:
-    """One visitor from Upscope, refreshing its mirror row."""
-    visitor = get_client().get_visitor(short_id, with_history=with_history)
-    if upscope_settings.MIRROR_READ_THROUGH:
+    """One visitor from Upscope, refreshing its mirror row.
+
+    When Upscope answers 404 the row is marked ``removed_upstream_at`` (with
+    ``MIRROR_READ_THROUGH``) and :class:`UpscopeVisitorNotFound` is raised.
+    """
+    read_through = bool(upscope_settings.MIRROR_READ_THROUGH)
+    visitor = _fetch_visitor(short_id, with_history, mirror=read_through)
+    if read_through:
         sync.upsert_visitor(visitor, with_history=with_history)
     return visitor
 

@@ -159,7 +159,7 @@ class SyncResult:
     def summary(self) -> str:
         return (
             f"created={self.created} updated={self.updated} unchanged={self.unchanged} "
-            f"failed={self.failed}"
+            f"failed={self.failed} skipped={self.skipped}"
         )
 
 
@@ -587,20 +587,6 @@ def prune_candidates(
         missing = [sid for sid in page if sid not in seen_short_ids]
         if missing:
             yield missing
-
-
-def prune_missing(seen_short_ids: set[str], *, mark_only: bool = True) -> int:
-    """Mark (or, with ``mark_only=False``, delete) every mirrored visitor not in
-    ``seen_short_ids``, without asking Upscope.
-
-    Only for callers that already know Upscope has nothing else (for example, it
-    answered 404 for each); ``upscope_sync --prune`` verifies each candidate with
-    Upscope first, because the visitor list has no pagination and may be capped.
-    """
-    count = 0
-    for chunk in prune_candidates(seen_short_ids, include_marked=not mark_only):
-        count += mark_removed_upstream(chunk) if mark_only else remove_visitors(chunk)
-    return count
 
 
 def record_usage(

@@ -52,9 +52,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": environ.Env().db_url_config(
-        os.environ.get("DATABASE_URL", "sqlite:///:memory:")
-    )
+    "default": environ.Env().db_url_config(os.environ.get("DATABASE_URL", "sqlite:///:memory:"))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "static/"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from django_upscope.conf import DEFAULT_API_URL, DEFAULTS, upscope_settings
+from django_upscope.checks import check_settings
+from django_upscope.client import UpscopeClient
+from django_upscope.conf import DEFAULT_API_URL, DEFAULTS, import_callable, upscope_settings
+from django_upscope.exceptions import UpscopeConfigurationError
 
 DOCUMENTED_DEFAULTS = {
     "API_KEY": None,
@@ -73,13 +76,6 @@ def test_a_non_dict_upscope_reads_as_defaults(settings):
     assert upscope_settings.API_KEY is None
 
 
-def test_on_premise_mode_follows_base_endpoint(settings):
-    settings.UPSCOPE = {"API_KEY": "k"}
-    assert upscope_settings.is_on_premise is False
-    settings.UPSCOPE = {"BASE_ENDPOINT": "https://support.example.test", "REST_KEY": "r"}
-    assert upscope_settings.is_on_premise is True
-
-
 @pytest.mark.parametrize(
     ("debug", "explicit", "enabled"),
     [
@@ -93,3 +89,75 @@ def test_fake_enabled(settings, debug, explicit, enabled):
     settings.DEBUG = debug
     settings.UPSCOPE = {} if explicit is None else {"FAKE_ENABLED": explicit}
     assert upscope_settings.fake_enabled is enabled
+
+
+def a_mapper(user):
+    return {}
+
+
+class TestImportCallable:
+    """One loader for the settings that take "a callable or its dotted path"."""
+
+    @pytest.mark.parametrize("name", ["PERMISSIONS_MAPPER", "METADATA_HOOK"])
+    def test_unset_is_none(self, settings, name):
+        settings.UPSCOPE = {}
+        assert import_callable(name) is None
+
+    @pytest.mark.parametrize("value", [a_mapper, "tests.test_conf.a_mapper"])
+    def test_a_callable_or_its_dotted_path(self, settings, value):
+        settings.UPSCOPE = {"PERMISSIONS_MAPPER": value}
+        assert import_callable("PERMISSIONS_MAPPER") is a_mapper
+
+    @pytest.mark.parametrize(
+        ("value", "words"),
+        [("tests.test_conf.no_such_thing", "cannot be imported"), (42, "must be a callable")],
+    )
+    def test_errors_name_the_setting(self, settings, value, words):
+        settings.UPSCOPE = {"METADATA_HOOK": value}
+        with pytest.raises(UpscopeConfigurationError, match=words) as info:
+            import_callable("METADATA_HOOK")
+        assert "UPSCOPE['METADATA_HOOK']" in info.value.message
+        assert info.value.code == "invalid_metadata_hook"
+
+
+CLOUD = {"API_KEY": "sk_live", "API_URL": "https://api.upscope.io/v1.1"}
+
+#: (setting, value): the system check and the client must judge each alike.
+SETTING_VALUES = [
+    ("API_URL", "https://api.upscope.io/v1.1"),
+    ("API_URL", "https://api.upscope.io/v1.1?x=1"),
+    ("API_URL", "https://api.upscope.io/v1.1#top"),
+    ("API_URL", "http://[::1"),
+    ("API_URL", "https://api.upscope.io:99999/v1.1"),
+    ("API_URL", "https://:443/v1.1"),
+    ("API_URL", "ftp://api.upscope.io/v1.1"),
+    ("API_URL", 42),
+    ("TIMEOUT", 5),
+    ("TIMEOUT", 0),
+    ("TIMEOUT", float("inf")),
+    ("TIMEOUT", "10"),
+    ("RETRY_MAX_TIME", 1.5),
+    ("RETRY_MAX_TIME", 0),
+    ("MAX_RETRIES", 0),
+    ("MAX_RETRIES", 2.0),
+    ("MAX_RETRIES", True),
+    ("MAX_RETRIES", -1),
+    ("RETRY_BACKOFF", 0),
+    ("RETRY_BACKOFF", -0.5),
+    ("RETRY_BACKOFF", float("nan")),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), SETTING_VALUES, ids=repr)
+def test_the_check_and_the_client_agree(settings, name, value):
+    settings.UPSCOPE = {**CLOUD, name: value}
+    checked = [
+        m.msg for m in check_settings() if m.id in ("django_upscope.E002", "django_upscope.E003")
+    ]
+    try:
+        UpscopeClient(api_key="sk_live", api_url=upscope_settings.API_URL)
+    except UpscopeConfigurationError as exc:
+        refused: list[str] = [exc.message]
+    else:
+        refused = []
+    assert refused == checked  # the same verdict, in the same words

@@ -441,6 +441,49 @@ def test_refresh_not_found_is_audited(rsps):
     assert AuditEvent.objects.get().error_code == "visitor_not_found"
 
 
+def test_refresh_not_found_marks_the_mirror_row_removed_upstream(rsps):
+    VisitorFactory(short_id="V9")
+    VisitorFactory(short_id="V8")
+    rsps.get(f"{API}/visitors/V9.json", status=404)
+    with pytest.raises(UpscopeVisitorNotFound):
+        services.refresh_visitor(actor_for(make_user(["refresh_visitor"])), "V9")
+    # Upscope confirmed it has no such visitor: the row is kept as the record, marked.
+    assert Visitor.objects.get(pk="V9").removed_upstream_at is not None
+    assert Visitor.objects.get(pk="V8").removed_upstream_at is None
+    event = AuditEvent.objects.get()
+    assert (event.outcome, event.error_code, event.status_code) == (
+        "failure",
+        "visitor_not_found",
+        404,
+    )
+
+
+def test_get_visitor_not_found_marks_the_mirror_row_removed_upstream(rsps):
+    VisitorFactory(short_id="V9")
+    rsps.get(f"{API}/visitors/V9.json", status=404)
+    with pytest.raises(UpscopeVisitorNotFound):
+        services.get_visitor("V9")
+    assert Visitor.objects.get(pk="V9").removed_upstream_at is not None
+    assert not AuditEvent.objects.exists()  # a read, not an action
+
+
+def test_get_visitor_not_found_leaves_the_mirror_without_read_through(rsps, settings):
+    settings.UPSCOPE = {**settings.UPSCOPE, "MIRROR_READ_THROUGH": False}
+    VisitorFactory(short_id="V9")
+    rsps.get(f"{API}/visitors/V9.json", status=404)
+    with pytest.raises(UpscopeVisitorNotFound):
+        services.get_visitor("V9")
+    assert Visitor.objects.get(pk="V9").removed_upstream_at is None
+
+
+def test_other_refresh_errors_leave_the_mirror_row_unmarked(rsps):
+    VisitorFactory(short_id="V9")
+    rsps.get(f"{API}/visitors/V9.json", status=500)
+    with pytest.raises(UpscopeUnavailable):
+        services.refresh_visitor(actor_for(make_user(["refresh_visitor"])), "V9")
+    assert Visitor.objects.get(pk="V9").removed_upstream_at is None
+
+
 def test_search_and_get_visitor_read_through(rsps):
     rsps.get(
         f"{API}/list.json",

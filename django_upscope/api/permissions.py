@@ -16,6 +16,8 @@ usage (current and history)                ``django_upscope.view_usagesnapshot``
 sessions                                   ``django_upscope.view_session``
 =========================================  ==========================================
 
+The names are the constants of :mod:`django_upscope.permissions` (``VIEW_VISITOR``,
+``SCREENSHARE``, ``DELETE``, ``PURGE``, ``VIEW_USAGE``, ``VIEW_SESSION``).
 The Upscope *session* permissions of a minted watch URL (remote control, console,
 audio...) come from :func:`django_upscope.permissions.session_permissions_for`.
 """
@@ -25,15 +27,6 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.permissions import BasePermission
-
-APP = "django_upscope"
-
-VIEW_VISITOR = f"{APP}.view_visitor"
-SCREENSHARE_VISITOR = f"{APP}.screenshare_visitor"
-DELETE_VISITOR = f"{APP}.delete_visitor"
-PURGE_VISITORS = f"{APP}.purge_visitors"
-VIEW_USAGE = f"{APP}.view_usagesnapshot"
-VIEW_SESSION = f"{APP}.view_session"
 
 
 class HasUpscopePermission(BasePermission):

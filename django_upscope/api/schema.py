@@ -11,6 +11,7 @@ from importlib.util import find_spec
 from typing import Any, TypeVar
 
 from .. import __version__
+from ..client import SHORT_ID_RE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +63,7 @@ if HAS_SPECTACULAR:
         "short_id",
         OpenApiTypes.STR,
         OpenApiParameter.PATH,
-        pattern=r"^[A-Za-z0-9_-]{1,128}$",
+        pattern=rf"^{SHORT_ID_RE.pattern}$",
         description="Upscope's id of the visitor (`short_id`).",
     )
 

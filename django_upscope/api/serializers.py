@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from ..client import PERMISSION_KEYS, validate_metadata
+from ..client import PERMISSION_KEYS, SHORT_ID_RE, validate_metadata
 from ..exceptions import UpscopeInvalidInput
 from .schema import metadata_field
 
@@ -432,7 +432,7 @@ class SessionSerializer(serializers.Serializer):
 
 class SessionListQuerySerializer(DateRangeQuerySerializer):
     visitor = serializers.RegexField(
-        r"^[A-Za-z0-9_-]{1,128}$", required=False, help_text="A visitor's short_id."
+        rf"^{SHORT_ID_RE.pattern}$", required=False, help_text="A visitor's short_id."
     )
     agent = serializers.CharField(
         required=False,

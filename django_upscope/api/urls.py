@@ -8,13 +8,14 @@ matches answers a JSON 404, without any call to Upscope.
 
 from django.urls import path, re_path
 
+from ..client import SHORT_ID_RE
 from . import views
 from .exceptions import not_found_view
 from .schema import HAS_SPECTACULAR
 
 app_name = "api"
 
-SHORT_ID = r"(?P<short_id>[A-Za-z0-9_-]{1,128})"
+SHORT_ID = rf"(?P<short_id>{SHORT_ID_RE.pattern})"
 
 urlpatterns = [
     path("visitors/", views.VisitorListView.as_view(), name="visitor-list"),

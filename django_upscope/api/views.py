@@ -23,10 +23,11 @@ from rest_framework.views import APIView
 
 from .. import services
 from ..models import Agent, Session, UsageSnapshot, Visitor
+from ..permissions import VIEW_SESSION, VIEW_USAGE, VIEW_VISITOR
 from . import serializers as s
 from .exceptions import api_exception_handler, error_body
 from .pagination import UpscopePagination
-from .permissions import VIEW_SESSION, VIEW_USAGE, VIEW_VISITOR, HasUpscopePermission
+from .permissions import HasUpscopePermission
 from .schema import UPSTREAM_ERRORS, document, schema_class
 from .throttling import WatchURLRateThrottle
 
@@ -131,7 +132,8 @@ class VisitorDetailView(UpscopeAPIView):
         operation_id="visitors_retrieve",
         summary="A visitor, live from Upscope (refreshes the mirror)",
         description="The visitor with its sessions; `with_history=true` adds its pageviews "
-        "and screenshots (cloud only: 501 on-premise). The mirror row is refreshed.",
+        "and screenshots (cloud only: 501 on-premise). The mirror row is refreshed; on 404 "
+        "`visitor_not_found` it is kept and marked removed upstream.",
         short_id=True,
         parameters=[s.VisitorDetailQuerySerializer],
         responses={200: s.VisitorDetailSerializer},

@@ -1,12 +1,18 @@
-"""The fake's models as Upscope's documented JSON payloads (seed 000, shared/UPSCOPE_API.md)."""
+"""The fake's models as Upscope's documented JSON payloads (seed 000, shared/UPSCOPE_API.md).
+
+The formatting helpers (``formatted_length``, ``session_timestamp``...) are also used by
+:mod:`django_upscope.testing.factories`, which may run without the fake installed, so the
+fake's models are imported for type checking only.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .models import FakeSession, FakeVisitor
+if TYPE_CHECKING:
+    from .models import FakeSession, FakeVisitor
 
 # The team every fake session belongs to (``session.team`` in seed 000).
 FAKE_TEAM: dict[str, Any] = {"id": 1, "domain": "example.com", "_type": "team"}

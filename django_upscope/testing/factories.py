@@ -21,8 +21,7 @@ or for ``responses`` mocks.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from typing import Any
+from typing import Any, cast
 
 import factory
 from django.utils import timezone
@@ -30,6 +29,8 @@ from factory.django import DjangoModelFactory
 from factory.random import randgen
 
 from django_upscope import models
+from django_upscope.fake.payloads import formatted_length, session_timestamp, visitor_timestamp
+from django_upscope.services import watch_url_hmac
 
 __all__ = [
     "AgentFactory",
@@ -59,27 +60,16 @@ PLACES = [
 TAGS = ["#customer", "#trial", "#vip", "#enterprise", "#churn-risk"]
 FEATURES = ["click", "scroll", "type", "draw", "console", "audio", "agent_redirect"]
 INTEGRATIONS = [None, "intercom", "zendesk", "crisp", "drift"]
+#: Session timestamps carry the team's UTC offset, as in seed 000 (``...+01:00``).
+SESSION_UTC_OFFSET_MINUTES = 60
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (
-        value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    )
+def _session_time(value: dt.datetime | None) -> str | None:
+    return session_timestamp(value, SESSION_UTC_OFFSET_MINUTES)
 
 
 def _padded(words: list[str]) -> str:
     return " " + " ".join(words) + " " if words else ""
-
-
-def _formatted(seconds: int) -> str:
-    if seconds <= 0:
-        return "-"
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return f"{seconds} seconds"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def session_payload(
@@ -100,11 +90,11 @@ def session_payload(
     payload: dict[str, Any] = {
         "id": session_id,
         "length_seconds": length_seconds,
-        "formatted_length": _formatted(length_seconds),
+        "formatted_length": formatted_length(length_seconds),
         "call_length_seconds": 0,
         "formatted_call_length": "-",
-        "started_at": _iso(started_at),
-        "ended_at": _iso(ended_at),
+        "started_at": _session_time(started_at),
+        "ended_at": _session_time(ended_at),
         "went_live": True,
         "features_used": ["click"] if features_used is None else features_used,
         "visitor_id": visitor_id,
@@ -203,8 +193,8 @@ def _visitor_raw(o: Any) -> dict[str, Any]:
         "is_online": o.is_online,
         "is_in_session": o.is_in_session,
         "js_configuration": o.js_configuration,
-        "first_seen_at": _iso(o.first_seen_at),
-        "last_seen_at": _iso(o.last_seen_at),
+        "first_seen_at": visitor_timestamp(o.first_seen_at),
+        "last_seen_at": visitor_timestamp(o.last_seen_at),
         "last_url": o.last_url or None,
         "_type": "visitor",
     }
@@ -261,7 +251,7 @@ class VisitorFactory(DjangoModelFactory):
     @classmethod
     def with_sessions(cls, n: int, **kwargs: Any) -> models.Visitor:
         """Create a visitor with ``n`` ended sessions (each with one agent)."""
-        return cls(sessions=n, **kwargs)
+        return cast(models.Visitor, cls(sessions=n, **kwargs))
 
 
 class AgentFactory(DjangoModelFactory):
@@ -293,8 +283,8 @@ def _session_raw(o: Any) -> dict[str, Any]:
         "formatted_length": o.formatted_length,
         "call_length_seconds": o.call_length_seconds,
         "formatted_call_length": o.formatted_call_length,
-        "started_at": _iso(o.started_at),
-        "ended_at": _iso(o.ended_at),
+        "started_at": _session_time(o.started_at),
+        "ended_at": _session_time(o.ended_at),
         "went_live": o.went_live,
         "features_used": list(o.features_used),
         "team": {"id": o.team_id, "domain": o.team_domain, "_type": "team"},
@@ -318,7 +308,7 @@ class SessionFactory(DjangoModelFactory):
     id = factory.Sequence(lambda n: 10_000 + n)
     visitor = factory.SubFactory(VisitorFactory)
     length_seconds = factory.LazyFunction(lambda: randgen.randint(30, 1800))
-    formatted_length = factory.LazyAttribute(lambda o: _formatted(o.length_seconds))
+    formatted_length = factory.LazyAttribute(lambda o: formatted_length(o.length_seconds))
     call_length_seconds = 0
     formatted_call_length = "-"
     started_at = factory.LazyFunction(
@@ -346,15 +336,16 @@ class SessionFactory(DjangoModelFactory):
             return
         if extracted is None:
             extracted = 1
-        agents = (
-            [AgentFactory(**kwargs) for _ in range(extracted)]
+        agents: list[models.Agent] = (
+            [AgentFactory.create(**kwargs) for _ in range(extracted)]
             if isinstance(extracted, int)
             else list(extracted)
         )
         if agents:
-            self.agents.add(*agents)
-            self.raw = {**self.raw, "agents": [a.raw for a in agents]}
-            models.Session.objects.filter(pk=self.pk).update(raw=self.raw)
+            session = cast(models.Session, self)  # post_generation passes the created row
+            session.agents.add(*agents)
+            session.raw = {**session.raw, "agents": [a.raw for a in agents]}
+            models.Session.objects.filter(pk=session.pk).update(raw=session.raw)
 
 
 class UsageSnapshotFactory(DjangoModelFactory):
@@ -400,8 +391,14 @@ class UsageSnapshotFactory(DjangoModelFactory):
 
 
 class AuditEventFactory(DjangoModelFactory):
+    """An audit row; a minted one keeps the HMAC of ``watch_url`` (a parameter, never
+    stored), as :func:`django_upscope.services.start_screenshare` does."""
+
     class Meta:
         model = models.AuditEvent
+
+    class Params:
+        watch_url = factory.LazyAttribute(lambda o: f"https://o.upscope.io/watch/{o.request_id}")
 
     action = models.AuditEvent.Action.WATCH_URL
     outcome = models.AuditEvent.Outcome.SUCCESS
@@ -440,7 +437,7 @@ class AuditEventFactory(DjangoModelFactory):
     detail = ""
     watch_url_hash = factory.LazyAttribute(
         lambda o: (
-            hashlib.sha256(f"watch-url-{o.request_id}".encode()).hexdigest()
+            watch_url_hmac(o.watch_url)
             if o.action == models.AuditEvent.Action.WATCH_URL
             and o.outcome == models.AuditEvent.Outcome.SUCCESS
             else ""

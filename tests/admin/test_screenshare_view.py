@@ -261,6 +261,19 @@ def test_auth_error_from_the_key_itself(login, agent, upscope_fake, settings):
     assert b"fake_api_not_enabled" not in response.content
 
 
+def test_missing_configuration_is_502_as_in_the_api(login, agent, upscope_fake, settings):
+    short_id = upscope_fake.add_visitor()
+    settings.UPSCOPE = {**settings.UPSCOPE, "API_KEY": None}
+    response = login(agent).get(page_url(short_id))
+    html = response.content.decode()
+    assert response.status_code == 502  # the REST API's status for not_configured too
+    assert 'data-error-code="not_configured"' in html
+    assert "Upscope is not configured" in html
+    assert "An administrator must fix the UPSCOPE settings" in html
+    assert "UPSCOPE[&#x27;API_KEY&#x27;]" in html  # the message names the setting
+    assert upscope_fake.requests() == []
+
+
 def test_retry_after_is_passed_on(login, agent, upscope_fake):
     short_id = upscope_fake.add_visitor()
     upscope_fake.fail("watch_url", status=429, retry_after=30)

@@ -19,8 +19,9 @@ def usage_url():
     return reverse("admin:django_upscope_usage")
 
 
-def test_usage_page_shows_current_figures_and_records_them(admin_client, upscope_fake):
+def test_usage_page_shows_current_figures_without_storing_them(admin_client, upscope_fake):
     upscope_fake.seed(12, seed=3)
+    stored = UsageSnapshotFactory()
     response = admin_client.get(usage_url())
     assert response.status_code == 200
     html = response.content.decode()
@@ -28,11 +29,20 @@ def test_usage_page_shows_current_figures_and_records_them(admin_client, upscope
     assert 'id="upscope-usage-current"' in html
     assert f"<td>{usage.visitors.online_now}</td>" in html
     assert f"<td>{usage.visitors.last_30_days}</td>" in html
-    snapshot = UsageSnapshot.objects.get()
-    assert snapshot.visitors_last_30_days == usage.visitors.last_30_days
+    # A GET writes nothing: snapshots come from upscope_sync / upscope_usage_snapshot.
+    assert list(UsageSnapshot.objects.all()) == [stored]
     assert [r.path for r in upscope_fake.requests()] == ["/__upscope__/v1.1/usage.json"]
     # one snapshot is enough for a chart with one point per series
     assert html.count("<polyline") == 3
+
+
+def test_usage_page_without_snapshots_says_how_to_store_them(admin_client, upscope_fake):
+    response = admin_client.get(usage_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<polyline" not in html
+    assert "No snapshots stored yet" in html and "upscope_usage_snapshot" in html
+    assert not UsageSnapshot.objects.exists()
 
 
 @pytest.mark.django_db

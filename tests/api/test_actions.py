@@ -157,6 +157,20 @@ def test_invalid_bodies_are_400_without_upstream(upscope_fake, agent_client, bod
     assert sent(upscope_fake, "watch_url") == []
 
 
+def test_unknown_top_level_keys_are_400_naming_them(upscope_fake, agent_client):
+    # A typo must not mint with every granted permission instead of the narrowed ones.
+    body = {"permision": {"allow_click": False}, "metadata": {"ticket": "T-1"}, "zzz": 1}
+    response = mint(agent_client, upscope_fake.add_visitor(), body)
+    assert response.status_code == 400
+    data = response.json()
+    assert data["error"] == "invalid"
+    assert list(data["fields"]) == ["non_field_errors"]
+    assert data["detail"].startswith("Unknown keys: permision, zzz; known keys: ")
+    assert "permissions" in data["detail"]
+    assert sent(upscope_fake, "watch_url") == []
+    assert not AuditEvent.objects.exists()
+
+
 def test_a_body_that_is_not_an_object_is_400(upscope_fake, agent_client):
     response = mint(agent_client, upscope_fake.add_visitor(), ["metadata"])
     assert response.status_code == 400

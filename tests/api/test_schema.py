@@ -177,3 +177,10 @@ def test_endpoints_work_without_drf_spectacular():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+def test_watch_url_body_documents_ungranted_permissions_as_sent_false(schema):
+    # As the README says: not an error, the permission is sent as false.
+    body = json.dumps(schema["components"]["schemas"]["WatchURLRequest"])
+    assert "sent as false" in body
+    assert "permission_not_granted" not in body

@@ -12,6 +12,7 @@ from django.conf import settings as django_settings
 
 from django_upscope.client import get_client
 from django_upscope.exceptions import UpscopeUnavailable
+from django_upscope.testing import pytest_plugin
 
 
 def test_users_can_test_their_integration(upscope_fake):
@@ -48,14 +49,22 @@ def test_fail_injects_a_fault_for_the_project_code(upscope_fake):
     assert [r.status for r in upscope_fake.requests("usage")] == [503, 503]
 
 
-def test_state_is_reset_between_tests_part_one(upscope_fake):
+def test_the_fixture_resets_the_fake_state(upscope_fake, live_server, settings):
+    # What one test leaves behind: a visitor, a standing fault, requests in the log.
     upscope_fake.add_visitor(short_id="LEFTOVER")
     upscope_fake.fail("list", status=500, times=None)
+    with pytest.raises(UpscopeUnavailable):
+        upscope_fake.client(max_retries=0).search_visitors()
+    assert upscope_fake.requests()
 
-
-def test_state_is_reset_between_tests_part_two(upscope_fake):
-    assert upscope_fake.client().search_visitors() == []
-    assert [r.status for r in upscope_fake.requests()] == [200]
+    # What the fixture does before the next test.
+    fresh = pytest_plugin._start(live_server, settings, on_premise=False)
+    try:
+        assert fresh.requests() == []
+        assert fresh.client().search_visitors() == []
+        assert [r.status for r in fresh.requests()] == [200]
+    finally:
+        fresh.close()
 
 
 def test_onprem_fixture(upscope_fake_onprem, live_server):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from django_upscope import models, sync, types
+from django_upscope.services import watch_url_hmac
 from django_upscope.testing import factories
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +56,34 @@ def test_payload_builders_parse():
     visitor = types.Visitor.from_payload(payload)
     assert [s.id for s in visitor.sessions] == [1, 2]
     assert visitor.history == {"pageviews": []}
+
+
+def test_session_lengths_and_timestamps_look_like_the_seed():
+    """Seed 000: 91 seconds is "1 minute"; session timestamps carry an offset (+01:00)."""
+    payload = factories.session_payload(1, "ABCD1234", length_seconds=91)
+    assert payload["formatted_length"] == "1 minute"
+    assert payload["started_at"].endswith("+01:00") and payload["ended_at"].endswith("+01:00")
+    session = factories.SessionFactory(length_seconds=91)
+    assert session.formatted_length == "1 minute"
+    assert session.raw["formatted_length"] == "1 minute"
+    assert session.raw["started_at"].endswith("+01:00")
+    # The same instant, to the millisecond the payload keeps.
+    started = session.started_at
+    parsed = types.Session.from_payload(session.raw).started_at
+    assert parsed == started.replace(microsecond=started.microsecond // 1000 * 1000)
+    # The fake formats lengths the same way, so factories and the fake agree.
+    assert [
+        factories.SessionFactory.build(length_seconds=n).formatted_length for n in (0, 59, 3600)
+    ] == [
+        "-",
+        "59 seconds",
+        "1 hour",
+    ]
+
+
+def test_audit_factory_keeps_the_services_hmac_of_the_watch_url():
+    url = "https://o.upscope.test/watch?token=abc"
+    event = factories.AuditEventFactory(watch_url=url)
+    assert event.watch_url_hash == watch_url_hmac(url)
+    other = factories.AuditEventFactory()
+    assert other.watch_url_hash == watch_url_hmac(f"https://o.upscope.io/watch/{other.request_id}")

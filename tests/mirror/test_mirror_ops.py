@@ -1,13 +1,11 @@
-"""remove_visitors, mark_removed_upstream, prune_missing, record_usage, and concurrent upserts."""
+"""remove_visitors, mark_removed_upstream, prune_candidates, record_usage, concurrent upserts."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
 
 from django_upscope import models, sync, types
+from tests.concurrency.conftest import IS_POSTGRES, run_concurrently, values
 
 from .helpers import visitor, visitors
 
@@ -41,19 +39,6 @@ def test_mark_then_seen_again_clears_the_mark():
     result = sync.upsert_visitors([visitor("A")])
     assert result.updated_ids == ["A"]
     assert models.Visitor.objects.get().removed_upstream_at is None
-
-
-@pytest.mark.django_db
-def test_prune_missing_marks_or_deletes_only_the_unseen():
-    sync.upsert_visitors([visitor("A"), visitor("B"), visitor("C")])
-    assert sync.prune_missing({"A"}) == 2
-    assert set(
-        models.Visitor.objects.filter(removed_upstream_at__isnull=False).values_list(
-            "pk", flat=True
-        )
-    ) == {"B", "C"}
-    assert sync.prune_missing({"A"}, mark_only=False) == 2
-    assert list(models.Visitor.objects.values_list("pk", flat=True)) == ["A"]
 
 
 @pytest.mark.django_db
@@ -94,33 +79,14 @@ def test_a_stale_read_does_not_duplicate_or_fail(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+@pytest.mark.skipif(not IS_POSTGRES, reason="needs a PostgreSQL DATABASE_URL")
 def test_two_concurrent_syncs_of_overlapping_visitors():
-    """Real threads, each with its own connection and transaction. On PostgreSQL they run
-    at the same time; SQLite allows one writer at a time, so there they take turns."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-    sqlite_turns = threading.Lock() if connection.vendor == "sqlite" else None
+    """Real threads, each with its own connection and transaction, released together on
+    a barrier: on PostgreSQL the two upserts truly overlap (SQLite would serialise them,
+    so the test runs on PostgreSQL only, like tests/concurrency/)."""
     batches = [visitors(60), visitors(60)[30:] + visitors(90)[60:]]
-
-    def run(batch):
-        try:
-            barrier.wait(timeout=30)
-            if sqlite_turns is None:
-                sync.upsert_visitors(batch)
-            else:
-                with sqlite_turns:
-                    sync.upsert_visitors(batch)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(b,)) for b in batches]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    values(run_concurrently(*(lambda b=batch: sync.upsert_visitors(b) for batch in batches)))
     assert models.Visitor.objects.count() == 90
     assert models.Session.objects.count() == 270
     assert models.Agent.objects.count() == 90

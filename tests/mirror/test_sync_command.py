@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -293,3 +293,18 @@ class TestUsageSnapshotCommand:
     def test_on_premise_has_no_usage(self, upscope_fake_onprem):
         with pytest.raises(CommandError, match="no usage endpoint"):
             call_command("upscope_usage_snapshot", stdout=io.StringIO())
+
+    @pytest.mark.django_db
+    def test_a_settings_error_is_one_line_without_traceback(self, settings, capsys):
+        settings.UPSCOPE = {"API_KEY": "fake_key", "TIMEOUT": "10"}
+        with pytest.raises(CommandError, match=r"UPSCOPE\['TIMEOUT'\].*\[invalid_setting\]"):
+            call_command("upscope_usage_snapshot", stdout=io.StringIO())
+        # As cron runs it (here with --skip-checks, which the system check E003 would
+        # otherwise catch first): "CommandError: ..." on stderr, exit 1, no traceback.
+        with pytest.raises(SystemExit) as exited:
+            ManagementUtility(["manage.py", "upscope_usage_snapshot", "--skip-checks"]).execute()
+        assert exited.value.code == 1
+        err = capsys.readouterr().err
+        assert err.startswith("CommandError: Could not fetch usage: UPSCOPE['TIMEOUT']")
+        assert "Traceback" not in err and 'File "' not in err
+        assert not models.UsageSnapshot.objects.exists()

@@ -306,4 +306,12 @@ def test_duplicate_short_ids_in_one_batch_last_wins():
 def test_empty_batch_runs_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         result = sync.upsert_visitors([])
-    assert result.summary() == "created=0 updated=0 unchanged=0 failed=0"
+    assert result.summary() == "created=0 updated=0 unchanged=0 failed=0 skipped=0"
+
+
+def test_summary_counts_every_kind_including_skipped():
+    result = sync.SyncResult()
+    result.add("created", ["A"])
+    result.add("skipped", ["B", "C"])
+    result.add("failed", ["D"])
+    assert result.summary() == "created=1 updated=0 unchanged=0 failed=1 skipped=2"

@@ -271,9 +271,11 @@ class World:
             )
         )
 
-    def assert_mirror_intact(self, *, deleted: bool = False, synced: bool = False) -> str:
-        """No row deleted or marked removed unless ``deleted`` (Upscope confirmed);
-        rows unchanged unless ``synced`` (a sync may refresh them)."""
+    def assert_mirror_intact(
+        self, *, deleted: bool = False, marked: bool = False, synced: bool = False
+    ) -> str:
+        """No row deleted or marked removed unless ``deleted`` / ``marked`` (Upscope
+        confirmed); rows unchanged unless ``synced`` (a sync may refresh them)."""
         after = self.mirror()
         before_ids = [row[0] for row in self.mirror_before]
         after_ids = [row[0] for row in after]
@@ -281,6 +283,15 @@ class World:
             assert SHORT_ID not in after_ids, "Upscope confirmed: the row must be gone"
             assert [i for i in before_ids if i != SHORT_ID] == after_ids
             return "row removed (Upscope confirmed)"
+        if marked:
+            # A read answered 404: Upscope confirmed it has no such visitor. The row is
+            # kept as the record, marked removed upstream; nothing else changes.
+            assert after_ids == before_ids, "a mirror row was deleted on a 404 read"
+            for row, old in zip(after, self.mirror_before, strict=True):
+                assert (row[2] is not None) == (row[0] == SHORT_ID), "wrong row marked"
+                if row[0] != SHORT_ID:
+                    assert row == old, "a failed call changed another row"
+            return "row marked removed upstream (Upscope confirmed)"
         assert after_ids == before_ids, "a mirror row was deleted without Upscope's confirmation"
         assert all(row[2] is None for row in after), "a row was marked removed upstream"
         if not synced:

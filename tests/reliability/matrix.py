@@ -440,7 +440,10 @@ ADMIN_AUTH_PHRASES = {
 
 
 def admin_expected(exp: Expected) -> tuple[int, str]:
-    """Status and the words of the admin page (or message) for an error."""
+    """Status and the words of the admin page (or message) for an error: the same statuses
+    as the DRF API (one mapping, ``django_upscope.errors.describe``)."""
+    if exp.error is UpscopeTimeout:
+        return 504, "Upscope is unavailable"
     if issubclass(exp.error, UpscopeUnavailable):
         return 503, "Upscope is unavailable"
     if exp.error is UpscopeVisitorNotFound:

@@ -153,8 +153,9 @@ def render(
         "- the retry rule above, counted on the fake's request log;",
         "- the mirror: no local `Visitor` row deleted (or marked removed) unless Upscope "
         "confirmed the deletion (a delete answered 404 means it was already gone: documented "
-        "as removed); failed reads leave the mirror as it was; a failed usage call stores no "
-        "snapshot;",
+        "as removed; a read or refresh of the visitor answered 404 marks its row "
+        "`removed_upstream_at`, keeping it); other failed reads leave the mirror as it was; "
+        "a failed usage call stores no snapshot;",
         "- the audit trail: exactly one `AuditEvent` per attempt of watch URL, stop, delete, "
         "purge (and the admin's refresh), with outcome `failure`, the error's `error_code` and "
         "HTTP status, and the surface as `source`; `success` for a delete answered 404.",

@@ -80,7 +80,8 @@ def check_api_cell(
     assert all(wait >= exp.min_wait for wait in world.probe.sleeps)
     # The mirror and the audit trail.
     gone = col.op == "delete" and fault.key == "404"
-    world.assert_mirror_intact(deleted=gone)
+    marked = col.op in ("get", "get_history") and fault.key == "404"
+    world.assert_mirror_intact(deleted=gone, marked=marked)
     if not op.audit_action:
         world.assert_not_audited()
     elif gone:

@@ -239,7 +239,7 @@ def test_unsendable_key_is_a_configuration_error_naming_no_key(
 ):
     settings.UPSCOPE = {**settings.UPSCOPE, "API_KEY": key}
     page = boss_client.get(reverse("django_upscope:screenshare", args=[visitor]))
-    assert page.status_code == 503
+    assert page.status_code == 502  # a configuration error: 502, as in the API
     assert b"not configured" in page.content
     actor = services.Actor(user=make_user("agent", "all"), source="command")
     with pytest.raises(UpscopeConfigurationError) as caught:

@@ -21,8 +21,9 @@ class Command(BaseCommand):
     help = (
         "Fetch visitors from Upscope (the list, then each visitor's details with its sessions) "
         "and upsert them into the local mirror, in batches. Prints progress and a summary "
-        "line 'created=N updated=N unchanged=N failed=N'; exits non-zero on failure. Safe to "
-        "re-run: unchanged visitors are not written."
+        "line 'created=N updated=N unchanged=N failed=N skipped=N' (skipped: deleted in "
+        "Upscope during the sync); exits non-zero on failure. Safe to re-run: unchanged "
+        "visitors are not written."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -119,7 +120,7 @@ class Command(BaseCommand):
                 f"Warning: could not store a usage snapshot: {report.usage_error.message} "
                 f"[{report.usage_error.code}]"
             )
-        self.stdout.write(result.summary() + f" skipped={result.skipped}")
+        self.stdout.write(result.summary())
         if result.failed:
             codes = ", ".join(f"{code}: {n}" for code, n in sorted(report.errors.items()))
             raise CommandError(

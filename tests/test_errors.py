@@ -1,0 +1,84 @@
+"""django_upscope.errors.describe: one status, title and explanation per Upscope error."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_upscope.client import UpscopeClient
+from django_upscope.errors import describe
+from django_upscope.exceptions import (
+    AUTHENTICATION_REASONS,
+    UpscopeAPIError,
+    UpscopeAuthenticationError,
+    UpscopeConfigurationError,
+    UpscopeConnectionError,
+    UpscopeError,
+    UpscopeInvalidInput,
+    UpscopeInvalidResponse,
+    UpscopeNotSupported,
+    UpscopeRateLimited,
+    UpscopeSubscriptionLimit,
+    UpscopeTimeout,
+    UpscopeUnavailable,
+    UpscopeVisitorNotFound,
+)
+
+# (error, status, title, retry): README "When Upscope says no" and the REST API's "Errors".
+CASES = [
+    (UpscopeInvalidInput("bad id", code="invalid_short_id"), 400, "Invalid request", False),
+    (UpscopeSubscriptionLimit("limit"), 402, "Subscription limit reached", True),
+    (UpscopeVisitorNotFound("gone"), 404, "Visitor not found", False),
+    (UpscopeNotSupported("on-premise"), 501, "Not available with this Upscope server", False),
+    (
+        UpscopeAuthenticationError("refused", code="subscription_expired"),
+        502,
+        "Upscope refused this site's credentials",
+        False,
+    ),
+    (UpscopeConfigurationError("No Upscope credentials."), 502, "Upscope is not configured", False),
+    (UpscopeInvalidResponse("html"), 502, "Upscope sent an unexpected answer", True),
+    (UpscopeAPIError("teapot", code="http_418"), 502, "Upscope reported an error", True),
+    (UpscopeError("other"), 502, "Upscope reported an error", True),
+    (UpscopeUnavailable("down", code="http_503"), 503, "Upscope is unavailable", True),
+    (UpscopeConnectionError("refused"), 503, "Upscope is unavailable", True),
+    (UpscopeRateLimited("slow down"), 503, "Upscope is unavailable", True),
+    (UpscopeTimeout("too slow"), 504, "Upscope is unavailable", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "title", "retry"), CASES, ids=[type(c[0]).__name__ for c in CASES]
+)
+def test_each_error_has_one_description(error, status, title, retry):
+    description = describe(error)
+    assert (description.status, description.title, description.retry) == (status, title, retry)
+    assert description.explanation
+    assert description.text == f"{title}: {description.explanation}"
+
+
+def test_configuration_error_says_an_administrator_must_fix_the_settings():
+    description = describe(UpscopeConfigurationError("No Upscope credentials: set API_KEY."))
+    assert description.status == 502
+    assert description.explanation.startswith("No Upscope credentials: set API_KEY.")
+    assert "An administrator must fix the UPSCOPE settings" in description.explanation
+
+
+@pytest.mark.parametrize("code", sorted(AUTHENTICATION_REASONS))
+def test_authentication_reasons_are_one_table_for_client_and_pages(code):
+    reason = AUTHENTICATION_REASONS[code]
+    page = describe(UpscopeAuthenticationError("x", code=code)).explanation
+    message = UpscopeClient(api_key="k", api_url="https://api.upscope.test/v1.1")._auth_message(
+        code
+    )
+    assert page.startswith(reason)
+    assert message.startswith(reason)
+
+
+@pytest.mark.parametrize(("seconds", "header"), [(30, 30), (2.2, 3), (0, 0), (None, None)])
+def test_retry_after_is_whole_seconds_rounded_up(seconds, header):
+    description = describe(UpscopeRateLimited("slow", retry_after=seconds))
+    assert description.retry_after == header
+
+
+def test_retry_after_only_for_unavailable():
+    assert describe(UpscopeVisitorNotFound("gone")).retry_after is None
