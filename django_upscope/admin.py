@@ -82,7 +82,9 @@ class SpacedTokenFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         tokens: set[str] = set()
         qs = model_admin.get_queryset(request).exclude(**{self.field_name: ""})
-        for text in qs.values_list(self.field_name, flat=True).distinct()[:2000]:
+        for text in (
+            qs.order_by(self.field_name).values_list(self.field_name, flat=True).distinct()[:2000]
+        ):
             tokens.update(text.split())
         return [(token, token) for token in sorted(tokens)[:200]]
 

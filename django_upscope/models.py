@@ -73,7 +73,10 @@ class Visitor(models.Model):
     class Meta:
         verbose_name = _("visitor")
         verbose_name_plural = _("visitors")
-        ordering = ("-last_seen_at", "short_id")
+        # Most recently seen first, never-seen last on every database. On PostgreSQL
+        # migration 0003 adds the index that serves exactly this order (SQLite cannot
+        # declare NULLS LAST in an index, and its plain last_seen_at index serves it).
+        ordering = (models.F("last_seen_at").desc(nulls_last=True), "short_id")
         permissions = [
             ("screenshare_visitor", "Can start a screen share (view only)"),
             ("remote_control_visitor", "Can control a screen share (click, type, scroll, draw)"),
