@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from django_upscope import models, sync
@@ -295,16 +295,19 @@ class TestUsageSnapshotCommand:
             call_command("upscope_usage_snapshot", stdout=io.StringIO())
 
     @pytest.mark.django_db
-    def test_a_settings_error_is_one_line_without_traceback(self, settings, capsys):
+    def test_a_settings_error_is_one_line_without_traceback(self, settings, capsys, monkeypatch):
         settings.UPSCOPE = {"API_KEY": "fake_key", "TIMEOUT": "10"}
         with pytest.raises(CommandError, match=r"UPSCOPE\['TIMEOUT'\].*\[invalid_setting\]"):
             call_command("upscope_usage_snapshot", stdout=io.StringIO())
+        assert not models.UsageSnapshot.objects.exists()
         # As cron runs it (here with --skip-checks, which the system check E003 would
         # otherwise catch first): "CommandError: ..." on stderr, exit 1, no traceback.
+        # run_from_argv closes every connection when it ends, which would close the
+        # test's own transaction on PostgreSQL: keep it open.
+        monkeypatch.setattr(connections, "close_all", lambda: None)
         with pytest.raises(SystemExit) as exited:
             ManagementUtility(["manage.py", "upscope_usage_snapshot", "--skip-checks"]).execute()
         assert exited.value.code == 1
         err = capsys.readouterr().err
         assert err.startswith("CommandError: Could not fetch usage: UPSCOPE['TIMEOUT']")
         assert "Traceback" not in err and 'File "' not in err
-        assert not models.UsageSnapshot.objects.exists()
