@@ -69,6 +69,8 @@ PERMISSION_KEYS = (
     "allow_type",
     "allow_agent_redirect",
 )
+#: What Upscope grants when a permission is not sent (seed 000): everything but the console.
+PERMISSION_DEFAULTS: dict[str, bool] = {key: key != "allow_console" for key in PERMISSION_KEYS}
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_QUERY_LENGTH = 1000
 ERROR_CODE_RE = re.compile(r"[a-z0-9_]{1,64}")

@@ -11,17 +11,6 @@ from typing import Any
 
 from django.db import models
 
-PERMISSION_DEFAULTS: dict[str, bool] = {
-    # Seed 000: every permission defaults to on except the remote console.
-    "allow_console": False,
-    "allow_click": True,
-    "allow_draw": True,
-    "allow_scroll": True,
-    "allow_audio": True,
-    "allow_type": True,
-    "allow_agent_redirect": True,
-}
-
 
 def _text_set(values: Any) -> str:
     """Lower-cased values joined with a space either side, for ``contains`` filters."""

@@ -29,6 +29,7 @@ from factory.django import DjangoModelFactory
 from factory.random import randgen
 
 from django_upscope import models
+from django_upscope.client import PERMISSION_DEFAULTS
 from django_upscope.fake.payloads import formatted_length, session_timestamp, visitor_timestamp
 from django_upscope.services import watch_url_hmac
 
@@ -408,17 +409,7 @@ class AuditEventFactory(DjangoModelFactory):
     source = "admin"
     permissions = factory.LazyAttribute(
         lambda o: (
-            {
-                "allow_console": False,
-                "allow_click": True,
-                "allow_draw": True,
-                "allow_scroll": True,
-                "allow_audio": True,
-                "allow_type": True,
-                "allow_agent_redirect": True,
-            }
-            if o.action == models.AuditEvent.Action.WATCH_URL
-            else {}
+            dict(PERMISSION_DEFAULTS) if o.action == models.AuditEvent.Action.WATCH_URL else {}
         )
     )
     metadata = factory.LazyFunction(dict)
