@@ -314,7 +314,8 @@ def start_screenshare(
     output and stamped with ``django_user_id``, ``request_id`` and ``source``.
     ``on_end_url`` defaults to the "session ended" page, which links back to the
     visitor's admin page (Upscope opens it inside the iframe, where the admin's own
-    pages refuse to be framed); ``retry_url`` defaults to the screen-share page
+    pages refuse to be framed); ``retry_url`` defaults to the screen-share page for
+    staff, and to none (no "Retry now" link) for others, who cannot open that page
     (both absolute, when the actor has a request).
     The watch URL is returned, never stored: the audit keeps its HMAC only.
     """
@@ -343,8 +344,13 @@ def start_screenshare(
             "naked": True,
             "on_end_url": on_end_url
             or _reverse_absolute(actor, "django_upscope:screenshare_ended", short_id),
+            # The screen-share page is the admin's, so only staff get it as a default.
             "retry_url": retry_url
-            or _reverse_absolute(actor, "django_upscope:screenshare", short_id),
+            or (
+                _reverse_absolute(actor, "django_upscope:screenshare", short_id)
+                if user.is_staff
+                else None
+            ),
         }
         branding = {k: v for k, v in branding.items() if v is not None}
         watch_url = get_client().create_watch_url(

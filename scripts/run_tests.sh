@@ -87,7 +87,7 @@ stage_browser() {
             "${CHROMIUM:-/usr/bin/chromium}" >&2
         return 1
     }
-    mkdir -p "$ARTIFACTS/screenshots"
+    mkdir -p "$ARTIFACTS/browser"
     env -u DATABASE_URL "${PYTEST[@]}" -m browser --junitxml="$JUNIT_DIR/browser.xml" \
         "${EXTRA_ARGS[@]}"
     local rc=$?

@@ -289,3 +289,20 @@ def test_purge_is_accepted_and_deletes_nothing_locally(upscope_fake, client_for)
     assert Visitor.objects.count() == 3
     event = AuditEvent.objects.get()
     assert (event.action, event.outcome, event.source) == ("purge_offline", "success", "api")
+
+
+def test_default_branding_sends_non_staff_agents_only_where_they_may_go(upscope_fake, client_for):
+    # API agents need not be staff: the ended page is theirs too, the admin's page is not.
+    short_id = upscope_fake.add_visitor()
+    client = client_for(AGENT)
+    assert not client.user.is_staff
+
+    assert mint(client, short_id).status_code == 201
+
+    (request,) = sent(upscope_fake, "watch_url")
+    branding = request.json["branding"]
+    assert (
+        branding["on_end_url"]
+        == f"http://testserver/upscope/visitors/{short_id}/screenshare/ended/"
+    )
+    assert "retry_url" not in branding
