@@ -8,9 +8,9 @@ DRF local list on 1k vs 50k mirrored visitors.
 For each database (one subprocess each, on a fresh database) and each size, from an empty
 mirror: visitors with 3 ended sessions each (5 agents between them), shaped like Upscope's
 ``visitors/:id.json`` payloads (``django_upscope.testing.factories.visitor_payload``, parsed
-into ``types.Visitor``), are written by ``django_upscope.sync.upsert_visitors`` in batches of
-500 (what ``upscope_sync`` does after fetching; building the payloads is not timed, and no
-HTTP is involved: ``bench/bench_sync.py`` measures the fetch). Then a re-sync of the same,
+into ``resources.VisitorData``), are written by ``django_upscope.sync.upsert_visitors`` in
+batches of 500 (what ``upscope_sync`` does after fetching; building the payloads is not timed, and
+no HTTP is involved: ``bench/bench_sync.py`` measures the fetch). Then a re-sync of the same,
 unchanged data. Reported: visitors/s and SQL statements per batch.
 
 At the smallest and the largest size, the mirror is then read in-process with Django's test
@@ -82,8 +82,8 @@ def argparse_suppress() -> str:
 
 
 def visitor_batches(size: int) -> Iterator[list[Any]]:
-    """``types.Visitor`` objects, a batch at a time, each with 3 ended sessions."""
-    from django_upscope import types
+    """``resources.VisitorData`` objects, a batch at a time, each with 3 ended sessions."""
+    from django_upscope import resources
     from django_upscope.testing.factories import session_payload, visitor_payload
 
     base = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
@@ -109,7 +109,7 @@ def visitor_batches(size: int) -> Iterator[list[Any]]:
                 last_url=f"https://www.example.com/pricing?ref={n}",
                 tags=["#customer"] if n % 2 else ["#trial", "#vip"],
             )  # fmt: skip
-            batch.append(types.Visitor.from_payload(payload))
+            batch.append(resources.VisitorData.from_payload(payload))
         yield batch
 
 

@@ -17,7 +17,6 @@ import email.utils
 import json
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,10 +27,8 @@ import requests
 from django.views.decorators.debug import sensitive_variables
 
 from . import __version__
-from .conf import DEFAULT_API_URL, number_problem, upscope_settings, url_problem
+from .conf import number_problem, upscope_settings, url_problem
 from .exceptions import (
-    AUTHENTICATION_CODES,
-    AUTHENTICATION_REASONS,
     UpscopeAPIError,
     UpscopeAuthenticationError,
     UpscopeConfigurationError,
@@ -46,34 +43,29 @@ from .exceptions import (
     UpscopeUnavailable,
     UpscopeVisitorNotFound,
 )
-from .types import (
+from .resources import (
     Usage,
-    Visitor,
+    VisitorData,
     WatchURL,
     visitor_from_detail_payload,
     visitors_from_list_payload,
+)
+from .vocabulary import (
+    AUTHENTICATION_CODES,
+    AUTHENTICATION_REASONS,
+    BRANDING_KEYS,
+    DEFAULT_API_URL,
+    ERROR_CODE_RE,
+    MAX_QUERY_LENGTH,
+    PERMISSION_KEYS,
+    SHORT_ID_RE,
 )
 
 logger = logging.getLogger("django_upscope.client")
 
 USER_AGENT = f"django-upscope/{__version__} (+https://pypi.org/project/django-upscope/)"
 
-SHORT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
-BRANDING_KEYS = ("naked", "retry_url", "no_bottom_bar", "on_end_url")
-PERMISSION_KEYS = (
-    "allow_console",
-    "allow_click",
-    "allow_draw",
-    "allow_scroll",
-    "allow_audio",
-    "allow_type",
-    "allow_agent_redirect",
-)
-#: What Upscope grants when a permission is not sent (seed 000): everything but the console.
-PERMISSION_DEFAULTS: dict[str, bool] = {key: key != "allow_console" for key in PERMISSION_KEYS}
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-MAX_QUERY_LENGTH = 1000
-ERROR_CODE_RE = re.compile(r"[a-z0-9_]{1,64}")
 
 
 def validate_short_id(short_id: Any) -> str:
@@ -302,7 +294,7 @@ class UpscopeClient:
         self._require_cloud("get_usage")
         return self._request("GET", "/usage.json", parse=Usage.from_payload)
 
-    def search_visitors(self, query: str | None = None) -> list[Visitor]:
+    def search_visitors(self, query: str | None = None) -> list[VisitorData]:
         """Search visitors as the Upscope app's search box does.
 
         Cloud: ``GET /list.json?search=QUERY``; on-premise:
@@ -317,7 +309,7 @@ class UpscopeClient:
         params = {"search": query} if query else None
         return self._request("GET", "/list.json", params=params, parse=visitors_from_list_payload)
 
-    def latest_visitors(self) -> list[Visitor]:
+    def latest_visitors(self) -> list[VisitorData]:
         """The latest visitors.
 
         On-premise: ``GET /visitors/list/latest`` (needs MongoDB on the server).
@@ -328,7 +320,7 @@ class UpscopeClient:
             return self._request("GET", "/visitors/list/latest", parse=visitors_from_list_payload)
         return self.search_visitors(None)
 
-    def get_visitor(self, short_id: str, with_history: bool = False) -> Visitor:
+    def get_visitor(self, short_id: str, with_history: bool = False) -> VisitorData:
         """``GET /visitors/:short_id.json`` (on-premise ``GET /visitors/{id}``).
 
         ``with_history=True`` adds ``?with_history=true`` and fills ``history``

@@ -15,8 +15,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from .exceptions import UpscopeConfigurationError
-
-DEFAULT_API_URL = "https://api.upscope.io/v1.1"
+from .vocabulary import DEFAULT_API_URL
 
 DEFAULTS: dict[str, Any] = {
     # Cloud API (v1.1): the secret key sent as ``X-Api-Key``.

@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-#: Upscope's 401 codes and what each means, in words (for messages and pages).
-AUTHENTICATION_REASONS: dict[str, str] = {
-    "invalid_api_key": "Upscope did not recognise the API key",
-    "subscription_expired": "The Upscope subscription has expired",
-    "api_not_enabled": "The Upscope subscription does not include REST API access",
-    # Newer Upscope documentation (see shared/UPSCOPE_API.md).
-    "no_subscription": "The Upscope team has no active subscription",
-    "please_contact_team": "Upscope has restricted API access for this team; contact Upscope",
-}
-AUTHENTICATION_CODES = frozenset(AUTHENTICATION_REASONS)
+# Re-exported for old imports; the vocabulary module is their home.
+from .vocabulary import AUTHENTICATION_CODES, AUTHENTICATION_REASONS  # noqa: F401
 
 
 class UpscopeError(Exception):

@@ -29,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .client import PERMISSION_KEYS
 from .conf import import_callable, upscope_settings
 from .exceptions import UpscopeConfigurationError
+from .vocabulary import PERMISSION_KEYS
 
 APP_LABEL = "django_upscope"
 SCREENSHARE = f"{APP_LABEL}.screenshare_visitor"

@@ -42,9 +42,8 @@ from . import sync
 from .client import get_client, validate_metadata, validate_permissions, validate_short_id
 from .conf import import_callable, upscope_settings
 from .exceptions import UpscopeConfigurationError, UpscopeError, UpscopeVisitorNotFound
-from .models import AuditEvent
-from .models import Visitor as VisitorRow
-from .types import Usage, Visitor, WatchURL
+from .models import AuditEvent, Visitor
+from .resources import Usage, VisitorData, WatchURL
 
 logger = logging.getLogger("django_upscope.services")
 
@@ -488,7 +487,7 @@ def purge_offline_visitors(actor: Actor) -> AuditEvent:
     return _audit(actor, action, str(AuditEvent.Outcome.SUCCESS), detail=PURGE_DETAIL)
 
 
-def _fetch_visitor(short_id: str, with_history: bool, *, mirror: bool) -> Visitor:
+def _fetch_visitor(short_id: str, with_history: bool, *, mirror: bool) -> VisitorData:
     """The visitor from Upscope; with ``mirror``, a 404 marks its mirror row removed upstream
     (Upscope confirmed it has no such visitor; the row is kept as the record)."""
     try:
@@ -499,7 +498,7 @@ def _fetch_visitor(short_id: str, with_history: bool, *, mirror: bool) -> Visito
         raise
 
 
-def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> VisitorRow:
+def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> Visitor:
     """Fetch the visitor from Upscope and update its mirror row.
 
     When Upscope answers 404 the row is marked ``removed_upstream_at`` (kept, as
@@ -523,7 +522,7 @@ def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> 
 # -- reads (not audited) ------------------------------------------------------------
 
 
-def search_visitors(query: str | None = None) -> list[Visitor]:
+def search_visitors(query: str | None = None) -> list[VisitorData]:
     """Search Upscope (no query: the latest visitors), refreshing the mirror."""
     visitors = get_client().search_visitors(query)
     if upscope_settings.MIRROR_READ_THROUGH:
@@ -531,7 +530,7 @@ def search_visitors(query: str | None = None) -> list[Visitor]:
     return visitors
 
 
-def get_visitor(short_id: str, with_history: bool = False) -> Visitor:
+def get_visitor(short_id: str, with_history: bool = False) -> VisitorData:
     """One visitor from Upscope, refreshing its mirror row.
 
     When Upscope answers 404 the row is marked ``removed_upstream_at`` (with

@@ -43,7 +43,7 @@ from django.db import models as dj_models
 from django.db import transaction
 from django.utils import timezone
 
-from . import models, signals, types
+from . import models, resources, signals
 from .exceptions import (
     UpscopeAuthenticationError,
     UpscopeConfigurationError,
@@ -212,12 +212,12 @@ def _padded(words: Iterable[str], name: str, limits: dict[str, int]) -> str:
     return text
 
 
-def visitor_raw(visitor: types.Visitor) -> dict[str, Any]:
+def visitor_raw(visitor: resources.VisitorData) -> dict[str, Any]:
     """The visitor payload as stored in ``Visitor.raw`` (without sessions and history)."""
     return {k: v for k, v in visitor.raw.items() if k not in ("sessions", "history")}
 
 
-def _visitor_values(visitor: types.Visitor) -> dict[str, Any]:
+def _visitor_values(visitor: resources.VisitorData) -> dict[str, Any]:
     lim = _VISITOR_MAX
     raw = visitor_raw(visitor)
     return {
@@ -248,7 +248,7 @@ def _visitor_values(visitor: types.Visitor) -> dict[str, Any]:
     }
 
 
-def _session_values(session: types.Session, short_id: str) -> dict[str, Any]:
+def _session_values(session: resources.SessionData, short_id: str) -> dict[str, Any]:
     lim = _SESSION_MAX
     return {
         "visitor_id": short_id,
@@ -269,7 +269,7 @@ def _session_values(session: types.Session, short_id: str) -> dict[str, Any]:
     }
 
 
-def agent_key(agent: types.Agent) -> str:
+def agent_key(agent: resources.AgentData) -> str:
     """How an agent is recognised across payloads: Upscope's id, else the external
     ``agent_identifier``, else the name, else the payload itself."""
     if agent.id is not None:
@@ -281,7 +281,7 @@ def agent_key(agent: types.Agent) -> str:
     return "raw:" + content_hash(agent.raw)
 
 
-def _agent_values(agent: types.Agent) -> dict[str, Any]:
+def _agent_values(agent: resources.AgentData) -> dict[str, Any]:
     lim = _AGENT_MAX
     return {
         "upscope_id": agent.id,
@@ -353,7 +353,7 @@ def _deleted_since(short_ids: list[str], since: dt.datetime) -> set[str]:
 
 
 def upsert_visitors(
-    visitors: Iterable[types.Visitor],
+    visitors: Iterable[resources.VisitorData],
     *,
     with_history: bool = False,
     fetched_since: dt.datetime | None = None,
@@ -430,8 +430,10 @@ def upsert_visitors(
     return result
 
 
-def _upsert_sessions(ordered: list[types.Visitor], now: dt.datetime, result: SyncResult) -> None:
-    incoming: dict[int, tuple[types.Session, str]] = {}
+def _upsert_sessions(
+    ordered: list[resources.VisitorData], now: dt.datetime, result: SyncResult
+) -> None:
+    incoming: dict[int, tuple[resources.SessionData, str]] = {}
     for visitor in ordered:
         # A payload without a "sessions" key (a list entry) says nothing about sessions.
         if "sessions" in visitor.raw:
@@ -479,7 +481,9 @@ def _upsert_sessions(ordered: list[types.Visitor], now: dt.datetime, result: Syn
         )
 
 
-def _link_agents(sessions: list[types.Session], changed_ids: list[int], now: dt.datetime) -> None:
+def _link_agents(
+    sessions: list[resources.SessionData], changed_ids: list[int], now: dt.datetime
+) -> None:
     """Upsert the agents of new or changed sessions and (re)write their links."""
     agents: dict[str, dict[str, Any]] = {}
     pairs: list[tuple[int, str]] = []
@@ -518,7 +522,7 @@ def _link_agents(sessions: list[types.Session], changed_ids: list[int], now: dt.
     )
 
 
-def upsert_visitor(visitor: types.Visitor, *, with_history: bool = False) -> models.Visitor:
+def upsert_visitor(visitor: resources.VisitorData, *, with_history: bool = False) -> models.Visitor:
     """Write one visitor (see :func:`upsert_visitors`) and return its mirror row."""
     upsert_visitors([visitor], with_history=with_history)
     return models.Visitor.objects.get(pk=visitor.short_id)
@@ -590,7 +594,7 @@ def prune_candidates(
 
 
 def record_usage(
-    usage: types.Usage, *, taken_at: dt.datetime | None = None
+    usage: resources.Usage, *, taken_at: dt.datetime | None = None
 ) -> models.UsageSnapshot:
     """Store Upscope's usage figures as a :class:`~django_upscope.models.UsageSnapshot`."""
     return models.UsageSnapshot.objects.create(
@@ -649,10 +653,12 @@ class _Fetcher:
         self.started = timezone.now()
         self.unavailable_in_a_row = 0
 
-    def fetch(self, short_ids: Sequence[str]) -> tuple[list[types.Visitor], list[str], list[str]]:
+    def fetch(
+        self, short_ids: Sequence[str]
+    ) -> tuple[list[resources.VisitorData], list[str], list[str]]:
         """Return (visitors, not_found short_ids, failed short_ids). On a fatal error
         the visitors fetched so far are written before the error propagates."""
-        visitors: list[types.Visitor] = []
+        visitors: list[resources.VisitorData] = []
         not_found: list[str] = []
         failed: list[str] = []
         for short_id in short_ids:
@@ -682,11 +688,11 @@ class _Fetcher:
                         ) from exc
         return visitors, not_found, failed
 
-    def _save(self, visitors: list[types.Visitor]) -> None:
+    def _save(self, visitors: list[resources.VisitorData]) -> None:
         if visitors:
             self.report.result.merge(self.upsert(visitors))
 
-    def upsert(self, visitors: list[types.Visitor]) -> SyncResult:
+    def upsert(self, visitors: list[resources.VisitorData]) -> SyncResult:
         return upsert_visitors(visitors, with_history=self.with_history, fetched_since=self.started)
 
 

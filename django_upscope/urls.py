@@ -8,7 +8,7 @@ from importlib.util import find_spec
 from django.urls import include, path, register_converter
 
 from . import views
-from .client import SHORT_ID_RE
+from .vocabulary import SHORT_ID_RE
 
 
 class ShortIdConverter:

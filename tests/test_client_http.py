@@ -21,7 +21,7 @@ from django_upscope.exceptions import (
     UpscopeVisitorNotFound,
 )
 from django_upscope.fake import state
-from django_upscope.types import WatchURL
+from django_upscope.resources import WatchURL
 
 CLOUD = "/__upscope__/v1.1"
 ONPREM = "/__upscope__/onprem/api"

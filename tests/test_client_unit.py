@@ -19,7 +19,7 @@ from django_upscope.exceptions import (
     UpscopeConfigurationError,
     UpscopeNotSupported,
 )
-from django_upscope.types import Usage, Visitor, WatchURL
+from django_upscope.resources import Usage, VisitorData, WatchURL
 
 from .test_client_payloads import (
     API_KEY,
@@ -121,7 +121,7 @@ def test_cloud_search_visitors_sends_search_param(rsps, cloud):
     assert query_of(request) == {"search": ["joe smith #customer"]}
     assert_cloud_headers(request)
     assert [v.short_id for v in visitors] == ["AAAA1", "BBBB2"]
-    assert all(isinstance(v, Visitor) for v in visitors)
+    assert all(isinstance(v, VisitorData) for v in visitors)
 
 
 @pytest.mark.parametrize("query", [None, "", "   "])

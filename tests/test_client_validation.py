@@ -7,8 +7,8 @@ import json
 import pytest
 import responses
 
-from django_upscope.client import BRANDING_KEYS, PERMISSION_KEYS
 from django_upscope.exceptions import UpscopeInvalidInput
+from django_upscope.vocabulary import BRANDING_KEYS, PERMISSION_KEYS
 
 from .test_client_payloads import CLOUD_URL, WATCH_URL, cloud_client, onprem_client
 

@@ -9,11 +9,11 @@ import datetime as dt
 import pytest
 
 from django_upscope.exceptions import UpscopeInvalidResponse
-from django_upscope.types import (
-    Agent,
-    Session,
+from django_upscope.resources import (
+    AgentData,
+    SessionData,
     Usage,
-    Visitor,
+    VisitorData,
     WatchURL,
     parse_datetime,
     visitor_from_detail_payload,
@@ -27,7 +27,7 @@ PLUS_ONE = dt.timezone(dt.timedelta(hours=1))
 
 
 def test_visitor_from_the_seed_payload():
-    parsed = Visitor.from_payload(copy.deepcopy(VISITOR))
+    parsed = VisitorData.from_payload(copy.deepcopy(VISITOR))
     assert parsed.short_id == "ABCD1234"
     assert parsed.api_key == "xyzxyzxyz"
     assert parsed.browser_name == "Chrome 65"
@@ -51,14 +51,14 @@ def test_visitor_from_the_seed_payload():
 
 
 def test_visitor_timestamps_are_aware_utc():
-    parsed = Visitor.from_payload(copy.deepcopy(VISITOR))
+    parsed = VisitorData.from_payload(copy.deepcopy(VISITOR))
     assert parsed.first_seen_at == dt.datetime(2018, 3, 16, 15, 25, 59, tzinfo=UTC)
     assert parsed.last_seen_at == dt.datetime(2018, 4, 17, 14, 43, 44, tzinfo=UTC)
     assert parsed.first_seen_at.utcoffset() == dt.timedelta(0)
 
 
 def test_session_timestamps_keep_their_offset():
-    session = Visitor.from_payload(copy.deepcopy(VISITOR)).sessions[0]
+    session = VisitorData.from_payload(copy.deepcopy(VISITOR)).sessions[0]
     assert session.started_at == dt.datetime(2018, 7, 5, 11, 53, 38, tzinfo=PLUS_ONE)
     assert session.started_at.utcoffset() == dt.timedelta(hours=1)
     assert session.ended_at.utcoffset() == dt.timedelta(hours=1)
@@ -66,8 +66,8 @@ def test_session_timestamps_keep_their_offset():
 
 
 def test_session_and_agent_fields():
-    session = Visitor.from_payload(copy.deepcopy(VISITOR)).sessions[0]
-    assert isinstance(session, Session)
+    session = VisitorData.from_payload(copy.deepcopy(VISITOR)).sessions[0]
+    assert isinstance(session, SessionData)
     assert session.id == 1
     assert session.visitor_id == "ABCD1234"
     assert session.length_seconds == 91
@@ -79,7 +79,7 @@ def test_session_and_agent_fields():
     assert (session.team.id, session.team.domain) == (1, "upscope.io")
     assert session.metadata == {}
     (agent,) = session.agents
-    assert isinstance(agent, Agent)
+    assert isinstance(agent, AgentData)
     assert (agent.id, agent.name, agent.agent_identifier, agent.type) == (
         1,
         "Joe Smith",
@@ -92,7 +92,7 @@ def test_raw_payload_is_kept_with_unknown_fields():
     payload = visitor(new_field={"added": "later"}, score=7)
     payload["sessions"][0]["recording_url"] = "https://r.test/1"
     payload["sessions"][0]["agents"][0]["email"] = "joe@example.com"
-    parsed = Visitor.from_payload(payload)
+    parsed = VisitorData.from_payload(payload)
     assert parsed.raw == payload
     assert parsed.raw["new_field"] == {"added": "later"}
     assert parsed.raw["_type"] == "visitor"
@@ -101,14 +101,14 @@ def test_raw_payload_is_kept_with_unknown_fields():
 
 
 def test_raw_is_not_in_repr_or_equality():
-    a = Visitor.from_payload(visitor(extra=1))
-    b = Visitor.from_payload(visitor(extra=2))
+    a = VisitorData.from_payload(visitor(extra=1))
+    b = VisitorData.from_payload(visitor(extra=2))
     assert a == b
     assert "raw" not in repr(a)
 
 
 def test_results_are_immutable():
-    parsed = Visitor.from_payload(copy.deepcopy(VISITOR))
+    parsed = VisitorData.from_payload(copy.deepcopy(VISITOR))
     with pytest.raises(dataclasses.FrozenInstanceError):
         parsed.short_id = "x"  # type: ignore[misc]
 
@@ -116,17 +116,20 @@ def test_results_are_immutable():
 def test_session_metadata_is_kept():
     payload = visitor()
     payload["sessions"][0]["metadata"] = {"ticket": 42, "source": "admin"}
-    assert Visitor.from_payload(payload).sessions[0].metadata == {"ticket": 42, "source": "admin"}
+    assert VisitorData.from_payload(payload).sessions[0].metadata == {
+        "ticket": 42,
+        "source": "admin",
+    }
 
 
 def test_history_is_kept_as_json():
     history = {"pageviews": [{"url": "https://x.test", "at": "2018-01-01T00:00:00Z"}]}
-    assert Visitor.from_payload(visitor(history=history)).history == history
+    assert VisitorData.from_payload(visitor(history=history)).history == history
 
 
 def test_missing_and_null_fields_are_tolerated():
     # The on-premise visitor "may differ slightly": only short_id is required.
-    parsed = Visitor.from_payload({"short_id": 1234, "identities": None, "tags": None})
+    parsed = VisitorData.from_payload({"short_id": 1234, "identities": None, "tags": None})
     assert parsed.short_id == "1234"
     assert parsed.identities == []
     assert parsed.tags == []
@@ -140,11 +143,11 @@ def test_the_attribute_tables_ip_addres_spelling_is_read():
     payload = visitor()
     del payload["ip_address"]
     payload["ip_addres"] = "1.2.3.4"
-    assert Visitor.from_payload(payload).ip_address == "1.2.3.4"
+    assert VisitorData.from_payload(payload).ip_address == "1.2.3.4"
 
 
 def test_display_name_falls_back_to_unique_id():
-    assert Visitor.from_payload(visitor(identities=[], unique_id="u-9")).display_name == "u-9"
+    assert VisitorData.from_payload(visitor(identities=[], unique_id="u-9")).display_name == "u-9"
 
 
 @pytest.mark.parametrize(
@@ -233,7 +236,7 @@ def test_usage_wrong_shapes(payload):
 )
 def test_visitor_wrong_shapes(payload):
     with pytest.raises(UpscopeInvalidResponse):
-        Visitor.from_payload(payload)
+        VisitorData.from_payload(payload)
 
 
 def test_list_and_detail_envelopes():

@@ -11,7 +11,7 @@ from importlib.util import find_spec
 from typing import Any, TypeVar
 
 from .. import __version__
-from ..client import SHORT_ID_RE
+from ..vocabulary import SHORT_ID_RE
 
 F = TypeVar("F", bound=Callable[..., Any])
 

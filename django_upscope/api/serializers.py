@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from ..client import PERMISSION_KEYS, SHORT_ID_RE, validate_metadata
+from ..client import validate_metadata
 from ..exceptions import UpscopeInvalidInput
+from ..vocabulary import PERMISSION_KEYS, SHORT_ID_RE
 from .schema import metadata_field
 
 

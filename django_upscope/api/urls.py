@@ -8,7 +8,7 @@ matches answers a JSON 404, without any call to Upscope.
 
 from django.urls import path, re_path
 
-from ..client import SHORT_ID_RE
+from ..vocabulary import SHORT_ID_RE
 from . import views
 from .exceptions import not_found_view
 from .schema import HAS_SPECTACULAR

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from ..client import PERMISSION_DEFAULTS
+from ..vocabulary import PERMISSION_DEFAULTS
 from ..conf import upscope_settings
 from .models import (
     FakeAgent,

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
-from ..client import PERMISSION_DEFAULTS
+from ..vocabulary import PERMISSION_DEFAULTS
 from ..conf import upscope_settings
 from . import state, wire
 from .models import FakeVisitor

@@ -29,9 +29,9 @@ from factory.django import DjangoModelFactory
 from factory.random import randgen
 
 from django_upscope import models
-from django_upscope.client import PERMISSION_DEFAULTS
 from django_upscope.fake.payloads import formatted_length, session_timestamp, visitor_timestamp
 from django_upscope.services import watch_url_hmac
+from django_upscope.vocabulary import PERMISSION_DEFAULTS
 
 __all__ = [
     "AgentFactory",

@@ -11,7 +11,7 @@ from typing import Any
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_upscope import types
+from django_upscope import resources
 from django_upscope.testing.factories import session_payload, visitor_payload
 
 WRITE_RE = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
@@ -21,13 +21,13 @@ TABLE_RE = re.compile(
 )
 
 
-def visitor(short_id: str = "ABCD1234", **kwargs: Any) -> types.Visitor:
-    return types.Visitor.from_payload(visitor_payload(short_id, **kwargs))
+def visitor(short_id: str = "ABCD1234", **kwargs: Any) -> resources.VisitorData:
+    return resources.VisitorData.from_payload(visitor_payload(short_id, **kwargs))
 
 
 def visitors(
     n: int, *, sessions: int = 3, prefix: str = "V", base: int = 0, **kwargs: Any
-) -> list[types.Visitor]:
+) -> list[resources.VisitorData]:
     """n visitors with `sessions` ended sessions each (ids unique across visitors), each
     session with the visitor's own agent, so every batch meets new agents (the worst case)."""
     result = []

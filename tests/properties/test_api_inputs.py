@@ -17,7 +17,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from django_upscope.client import PERMISSION_KEYS
+from django_upscope.vocabulary import PERMISSION_KEYS
 
 pytestmark = [pytest.mark.drf, pytest.mark.django_db]
 

@@ -30,8 +30,7 @@ from django.db import connection
 
 from django_upscope import client as client_module
 from django_upscope.fake import state
-from django_upscope.models import AuditEvent, UsageSnapshot
-from django_upscope.models import Visitor as VisitorRow
+from django_upscope.models import AuditEvent, UsageSnapshot, Visitor
 from django_upscope.testing.factories import VisitorFactory
 
 from . import report
@@ -266,7 +265,7 @@ class World:
     @staticmethod
     def mirror() -> list[tuple[Any, ...]]:
         return list(
-            VisitorRow.objects.order_by("pk").values_list(
+            Visitor.objects.order_by("pk").values_list(
                 "short_id", "synced_at", "removed_upstream_at", "content_hash"
             )
         )

@@ -11,8 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from django_upscope.exceptions import UpscopeAuthenticationError, UpscopeVisitorNotFound
-from django_upscope.models import UsageSnapshot
-from django_upscope.models import Visitor as VisitorRow
+from django_upscope.models import UsageSnapshot, Visitor
 
 from .conftest import World, assert_readable
 from .matrix import SEARCH, SHORT_ID, Column, Fault, cells, expected_error, times
@@ -84,5 +83,5 @@ def test_sync_cell(col: Column, fault: Fault, world_for: Any, cell: Any) -> None
         assert after[SHORT_ID] == before[SHORT_ID], "a visitor that failed was rewritten"
     if col.key == "usage":
         assert not UsageSnapshot.objects.exists()
-        assert VisitorRow.objects.get(pk=SHORT_ID).synced_at != before[SHORT_ID][1] or fatal
+        assert Visitor.objects.get(pk=SHORT_ID).synced_at != before[SHORT_ID][1] or fatal
     world.assert_not_audited()

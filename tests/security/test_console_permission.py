@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from django_upscope import services
-from django_upscope.client import PERMISSION_KEYS
 from django_upscope.models import AuditEvent
+from django_upscope.vocabulary import PERMISSION_KEYS
 
 from .conftest import make_user
 

@@ -1,0 +1,59 @@
+"""Upscope's documented vocabulary: keys, rules and limits, in one place.
+
+Everything here is a fact about Upscope's API, not about this library, and the
+module imports nothing from ``django_upscope`` so that every layer (client,
+mirror, admin, API, factories) can use it without pulling in HTTP code. Where a
+value comes from Upscope's later documentation rather than the v1.1 / on-premise
+reference, the comment says so; ``docs/upscope-api.md`` lists the sources.
+
+The embedded fake (``django_upscope.fake.spec``) keeps its own, independent
+statement of these facts: it is the tests' model of Upscope, so it must not
+agree with the product by construction.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: The cloud API this library speaks (Upscope REST API v1.1).
+DEFAULT_API_URL = "https://api.upscope.io/v1.1"
+
+#: A visitor's ``short_id`` as it may appear in a URL path. Upscope's ids are short
+#: alphanumeric tokens; the rule is wider than what Upscope sends, but never lets a
+#: ``/``, ``.``, ``?`` or ``%`` reach a path.
+SHORT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+#: The ``branding`` options of ``POST /visitors/:short_id/watch_url.json``.
+BRANDING_KEYS: tuple[str, ...] = ("naked", "retry_url", "no_bottom_bar", "on_end_url")
+
+#: The ``permissions`` options of the same request.
+PERMISSION_KEYS: tuple[str, ...] = (
+    "allow_console",
+    "allow_click",
+    "allow_draw",
+    "allow_scroll",
+    "allow_audio",
+    "allow_type",
+    "allow_agent_redirect",
+)
+
+#: What Upscope grants when a permission is not sent: everything but the console.
+PERMISSION_DEFAULTS: dict[str, bool] = {key: key != "allow_console" for key in PERMISSION_KEYS}
+
+#: The longest search query this library sends (Upscope documents no limit; a search
+#: box query longer than this is a mistake, not a search).
+MAX_QUERY_LENGTH = 1000
+
+#: The shape of Upscope's ``{"status": "error", "error": "<code>"}`` codes.
+ERROR_CODE_RE = re.compile(r"[a-z0-9_]{1,64}")
+
+#: Upscope's 401 codes and what each means, in words (for messages and pages).
+AUTHENTICATION_REASONS: dict[str, str] = {
+    "invalid_api_key": "Upscope did not recognise the API key",
+    "subscription_expired": "The Upscope subscription has expired",
+    "api_not_enabled": "The Upscope subscription does not include REST API access",
+    # From Upscope's newer documentation (docs/upscope-api.md, "Errors").
+    "no_subscription": "The Upscope team has no active subscription",
+    "please_contact_team": "Upscope has restricted API access for this team; contact Upscope",
+}
+AUTHENTICATION_CODES = frozenset(AUTHENTICATION_REASONS)
