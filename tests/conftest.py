@@ -1,2 +1,14 @@
+"""Fixtures for the whole suite; shared plain helpers live in ``tests/helpers.py``."""
+
+import pytest
+import responses
+
 # The pytest plugin we ship for our users; our own suite uses it exactly as theirs would.
 pytest_plugins = ["django_upscope.testing.pytest_plugin"]
+
+
+@pytest.fixture
+def rsps():
+    """``responses`` for unit tests that stub Upscope's HTTP answers."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
