@@ -1,4 +1,4 @@
-"""The fake's on-premise API (seed 002) and the documented search syntax."""
+"""The fake's on-premise API (docs/upscope-api.md, "On-premise endpoints") and the documented search syntax."""
 
 from __future__ import annotations
 
