@@ -1,4 +1,7 @@
-"""The fake's cloud API v1.1 (docs/upscope-api.md, "Cloud endpoints (v1.1)"): every endpoint, each error, state across calls."""
+"""The fake's cloud API v1.1: every endpoint, each error, state across calls.
+
+As documented in docs/upscope-api.md, "Cloud endpoints (v1.1)".
+"""
 
 from __future__ import annotations
 
