@@ -150,3 +150,16 @@ def test_type_checking_imports_do_not_count(tmp_path):
     assert graph["pkg.a"] == {"pkg.b"}
     assert graph["pkg.b"] == {"pkg", "pkg.c"}  # the else branch runs, so it counts
     assert find_cycle(graph) is None
+
+
+def test_the_fake_never_reads_the_products_statement_of_upscope():
+    # The fake is the tests' model of Upscope: it keeps its own (django_upscope.fake.spec).
+    graph = import_graph(PACKAGE_DIR)
+    product = {"django_upscope.vocabulary", "django_upscope.client", "django_upscope.resources"}
+    fake = {
+        name: targets for name, targets in graph.items() if name.startswith("django_upscope.fake")
+    }
+    assert "django_upscope.fake.spec" in fake["django_upscope.fake.views"]
+    assert {name: targets & product for name, targets in fake.items() if targets & product} == {}
+    # Positive control: the same edges are seen where they do exist.
+    assert "django_upscope.vocabulary" in graph["django_upscope.api.serializers"]
