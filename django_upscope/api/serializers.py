@@ -1,13 +1,13 @@
 """Serializers: the JSON shapes of the API (and of its OpenAPI schema).
 
 A visitor has the same shape whether it comes live from Upscope
-(:class:`django_upscope.types.Visitor`) or from the mirror
+(:class:`django_upscope.resources.VisitorData`) or from the mirror
 (:class:`django_upscope.models.Visitor`): both carry the documented attribute names.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from rest_framework import serializers
@@ -16,16 +16,32 @@ from rest_framework.settings import api_settings
 from ..client import validate_metadata
 from ..exceptions import UpscopeInvalidInput
 from ..vocabulary import PERMISSION_KEYS, SHORT_ID_RE
-from .schema import metadata_field
+from ._spectacular import metadata_field
 
 
-class ErrorSerializer(serializers.Serializer):
+class WireNamedSerializer(serializers.Serializer):
+    """A serializer whose wire names may differ from its Python attribute names.
+
+    ``fields`` and ``source`` are attributes of every DRF serializer, so a field
+    with that name on the wire is declared under another name and listed in
+    :attr:`wire_names` (Python name -> wire name). Field order is kept.
+    """
+
+    wire_names: ClassVar[dict[str, str]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        declared = super().get_fields()
+        return {self.wire_names.get(name, name): field for name, field in declared.items()}
+
+
+class ErrorSerializer(WireNamedSerializer):
     """Every error: a stable machine code and a sentence for people."""
+
+    wire_names = {"field_errors": "fields"}
 
     error = serializers.CharField(help_text="Stable machine-readable code, e.g. visitor_not_found.")
     detail = serializers.CharField(help_text="What went wrong, in words.")
-    # The metaclass moves declared fields off the class, so this does not hide .fields.
-    fields = serializers.DictField(  # type: ignore[assignment]
+    field_errors = serializers.DictField(
         required=False,
         child=serializers.JSONField(),
         help_text="Validation errors only: for each invalid field, its list of messages "
@@ -127,8 +143,10 @@ class VisitorDetailSerializer(VisitorSerializer):
     )
 
 
-class VisitorListQuerySerializer(serializers.Serializer):
-    """Query parameters of ``GET visitors/``."""
+class VisitorListQuerySerializer(WireNamedSerializer):
+    """Query parameters of ``GET visitors/`` (``source`` is declared as ``source_param``)."""
+
+    wire_names = {"source_param": "source"}
 
     SOURCES = ("live", "local")
     LOCAL_ONLY = ("online", "device_type", "country", "tag", "ordering", "page", "page_size")
@@ -141,8 +159,7 @@ class VisitorListQuerySerializer(serializers.Serializer):
         "-display_name",
     )
 
-    # A declared field, not Field.source: the metaclass moves it off the class.
-    source = serializers.ChoiceField(  # type: ignore[assignment]
+    source_param = serializers.ChoiceField(
         choices=SOURCES,
         default="live",
         help_text="live: search Upscope now (and refresh the mirror); local: the mirror.",
@@ -198,13 +215,8 @@ class VisitorDetailQuerySerializer(serializers.Serializer):
 class SessionPermissionsSerializer(serializers.Serializer):
     """Upscope's per-session permissions; each defaults to what the user is granted."""
 
-    allow_console = serializers.BooleanField(required=False)
-    allow_click = serializers.BooleanField(required=False)
-    allow_draw = serializers.BooleanField(required=False)
-    allow_scroll = serializers.BooleanField(required=False)
-    allow_audio = serializers.BooleanField(required=False)
-    allow_type = serializers.BooleanField(required=False)
-    allow_agent_redirect = serializers.BooleanField(required=False)
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {key: serializers.BooleanField(required=False) for key in PERMISSION_KEYS}
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -297,15 +309,10 @@ class WatchURLRequestSerializer(serializers.Serializer):
 
 
 class GrantedPermissionsSerializer(serializers.Serializer):
-    """All seven session permissions, as sent to Upscope."""
+    """Every session permission, as sent to Upscope."""
 
-    allow_console = serializers.BooleanField()
-    allow_click = serializers.BooleanField()
-    allow_draw = serializers.BooleanField()
-    allow_scroll = serializers.BooleanField()
-    allow_audio = serializers.BooleanField()
-    allow_type = serializers.BooleanField()
-    allow_agent_redirect = serializers.BooleanField()
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {key: serializers.BooleanField() for key in PERMISSION_KEYS}
 
 
 class WatchURLSerializer(serializers.Serializer):

@@ -10,8 +10,8 @@ from django.urls import path, re_path
 
 from ..vocabulary import SHORT_ID_RE
 from . import views
+from ._spectacular import HAS_SPECTACULAR
 from .exceptions import not_found_view
-from .schema import HAS_SPECTACULAR
 
 app_name = "api"
 
@@ -36,7 +36,7 @@ urlpatterns = [
 if HAS_SPECTACULAR:
     from drf_spectacular.views import SpectacularAPIView
 
-    from .schema import SCHEMA_SETTINGS, UpscopeSchemaGenerator
+    from .openapi import SCHEMA_SETTINGS, UpscopeSchemaGenerator
 
     urlpatterns.append(
         path(

@@ -23,12 +23,13 @@ from rest_framework.views import APIView
 
 from .. import services
 from ..models import Agent, Session, UsageSnapshot, Visitor
-from ..permissions import VIEW_SESSION, VIEW_USAGE, VIEW_VISITOR
-from . import serializers as s
+from ..permissions import PURGE, VIEW_SESSION, VIEW_USAGE, VIEW_VISITOR
+from . import serializers
+from ._spectacular import schema_class
+from .docs import UPSTREAM_ERRORS, document
 from .exceptions import api_exception_handler, error_body
 from .pagination import UpscopePagination
 from .permissions import HasUpscopePermission
-from .schema import UPSTREAM_ERRORS, document, schema_class
 from .throttling import WatchURLRateThrottle
 
 ACTION_ERRORS = (400, 402, 404, 501, *UPSTREAM_ERRORS)
@@ -87,22 +88,22 @@ class VisitorListView(PaginatedAPIView):
         "visitors. The mirror is refreshed with what Upscope answered. The answer is one "
         "page. `source=local`: the mirror, filtered by `online`, `device_type`, `country` "
         "and `tag`, ordered by `ordering`, paginated; Upscope is not called.",
-        parameters=[s.VisitorListQuerySerializer],
+        parameters=[serializers.VisitorListQuerySerializer],
         paginated=True,
-        responses={200: s.VisitorPageSerializer},
+        responses={200: serializers.VisitorPageSerializer},
         errors=(400, 404, *UPSTREAM_ERRORS),
     )
     def get(self, request: Request) -> Response:
-        query = s.VisitorListQuerySerializer(data=request.query_params)
+        query = serializers.VisitorListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         if params["source"] == "live":
             visitors = services.search_visitors(params.get("search") or None)
-            results = s.VisitorSerializer(visitors, many=True).data
+            results = serializers.VisitorSerializer(visitors, many=True).data
             return Response(
                 {"count": len(results), "next": None, "previous": None, "results": results}
             )
-        return self.paginated(request, self.local_queryset(params), s.VisitorSerializer)
+        return self.paginated(request, self.local_queryset(params), serializers.VisitorSerializer)
 
     @staticmethod
     def local_queryset(params: dict[str, Any]) -> QuerySet[Visitor]:
@@ -135,15 +136,15 @@ class VisitorDetailView(UpscopeAPIView):
         "and screenshots (cloud only: 501 on-premise). The mirror row is refreshed; on 404 "
         "`visitor_not_found` it is kept and marked removed upstream.",
         short_id=True,
-        parameters=[s.VisitorDetailQuerySerializer],
-        responses={200: s.VisitorDetailSerializer},
+        parameters=[serializers.VisitorDetailQuerySerializer],
+        responses={200: serializers.VisitorDetailSerializer},
         errors=(400, 404, 501, *UPSTREAM_ERRORS),
     )
     def get(self, request: Request, short_id: str) -> Response:
-        query = s.VisitorDetailQuerySerializer(data=request.query_params)
+        query = serializers.VisitorDetailQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         visitor = services.get_visitor(short_id, with_history=query.validated_data["with_history"])
-        return Response(s.VisitorDetailSerializer(visitor).data)
+        return Response(serializers.VisitorDetailSerializer(visitor).data)
 
     @document(
         operation_id="visitors_destroy",
@@ -181,13 +182,15 @@ class WatchURLView(UpscopeAPIView):
         "Throttled per user (scope `upscope_watch_url`, default 30/min). Audited; the "
         "answer is not cacheable.",
         short_id=True,
-        request=s.WatchURLRequestSerializer,
-        responses={201: s.WatchURLSerializer},
+        request=serializers.WatchURLRequestSerializer,
+        responses={201: serializers.WatchURLSerializer},
         errors=(*ACTION_ERRORS, 415, 429),
     )
     @method_decorator(sensitive_variables("share", "payload"))
     def post(self, request: Request, short_id: str) -> Response:
-        body = s.WatchURLRequestSerializer(data=request.data, context={"request": request})
+        body = serializers.WatchURLRequestSerializer(
+            data=request.data, context={"request": request}
+        )
         body.is_valid(raise_exception=True)
         data = body.validated_data
         share = services.start_screenshare(
@@ -232,10 +235,10 @@ class PurgeView(UpscopeAPIView):
     @document(
         operation_id="visitors_purge_create",
         summary="Purge every offline visitor from Upscope",
-        description="Needs `django_upscope.purge_visitors`. Upscope deletes them "
+        description=f"Needs `{PURGE}`. Upscope deletes them "
         "asynchronously (a few minutes); the mirror follows at the next sync. Audited.",
         request=None,
-        responses={202: s.AcceptedSerializer},
+        responses={202: serializers.AcceptedSerializer},
         errors=(402, 501, *UPSTREAM_ERRORS),
     )
     def post(self, request: Request) -> Response:
@@ -256,11 +259,11 @@ class UsageView(UpscopeAPIView):
         summary="Current usage from Upscope",
         description="Live from Upscope; nothing is stored. The snapshots of `usage/history/` "
         "come from `manage.py upscope_sync` and `upscope_usage_snapshot`.",
-        responses={200: s.UsageSerializer},
+        responses={200: serializers.UsageSerializer},
         errors=(501, *UPSTREAM_ERRORS),
     )
     def get(self, request: Request) -> Response:
-        return Response(s.UsageSerializer(services.get_usage(record=False)).data)
+        return Response(serializers.UsageSerializer(services.get_usage(record=False)).data)
 
 
 class UsageHistoryView(PaginatedAPIView):
@@ -271,13 +274,13 @@ class UsageHistoryView(PaginatedAPIView):
     @document(
         operation_id="usage_history_list",
         summary="Stored usage snapshots, newest first",
-        parameters=[s.DateRangeQuerySerializer],
+        parameters=[serializers.DateRangeQuerySerializer],
         paginated=True,
-        responses={200: s.UsageSnapshotSerializer(many=True)},
+        responses={200: serializers.UsageSnapshotSerializer(many=True)},
         errors=(400, 404),
     )
     def get(self, request: Request) -> Response:
-        query = s.DateRangeQuerySerializer(data=request.query_params)
+        query = serializers.DateRangeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         queryset = UsageSnapshot.objects.order_by("-taken_at", "-id")
@@ -285,7 +288,7 @@ class UsageHistoryView(PaginatedAPIView):
             queryset = queryset.filter(taken_at__gte=params["since"])
         if params.get("until"):
             queryset = queryset.filter(taken_at__lt=params["until"])
-        return self.paginated(request, queryset, s.UsageSnapshotSerializer)
+        return self.paginated(request, queryset, serializers.UsageSnapshotSerializer)
 
 
 class SessionListView(PaginatedAPIView):
@@ -298,13 +301,13 @@ class SessionListView(PaginatedAPIView):
         summary="Mirrored sessions, newest first",
         description="Filter by visitor (`short_id`), agent (agent identifier: the Django "
         "user's pk for watch URLs minted here; or Upscope's agent id) and start date.",
-        parameters=[s.SessionListQuerySerializer],
+        parameters=[serializers.SessionListQuerySerializer],
         paginated=True,
-        responses={200: s.SessionSerializer(many=True)},
+        responses={200: serializers.SessionSerializer(many=True)},
         errors=(400, 404),
     )
     def get(self, request: Request) -> Response:
-        query = s.SessionListQuerySerializer(data=request.query_params)
+        query = serializers.SessionListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         queryset = Session.objects.prefetch_related("agents").order_by(
@@ -322,4 +325,4 @@ class SessionListView(PaginatedAPIView):
             queryset = queryset.filter(started_at__gte=params["since"])
         if params.get("until"):
             queryset = queryset.filter(started_at__lt=params["until"])
-        return self.paginated(request, queryset, s.SessionSerializer)
+        return self.paginated(request, queryset, serializers.SessionSerializer)

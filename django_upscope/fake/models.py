@@ -3,6 +3,9 @@
 These models belong to the fake only (app label ``upscope_fake``); they are
 not the mirror in :mod:`django_upscope.models`. Change them through
 :mod:`django_upscope.fake.state`, which keeps the derived columns right.
+
+Text fields that Upscope sends as ``null`` are nullable ``CharField``s, so the fake
+answers ``null`` rather than ``""`` (ruff's DJ001 is off for the fake in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -24,20 +27,20 @@ class FakeVisitor(models.Model):
     short_id = models.CharField(max_length=128, primary_key=True)
     api_key = models.CharField(max_length=64, default="fake_public_key")
     identities = models.JSONField(null=True, blank=True)
-    unique_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)  # noqa: DJ001  (Upscope sends null)
-    lookup_code = models.CharField(max_length=16, null=True, blank=True, db_index=True)  # noqa: DJ001  (Upscope sends null)
+    unique_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    lookup_code = models.CharField(max_length=16, null=True, blank=True, db_index=True)
     tags = models.JSONField(default=list, blank=True)
-    integration = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001  (Upscope sends null)
+    integration = models.CharField(max_length=64, null=True, blank=True)
     integration_ids = models.JSONField(
         default=dict, blank=True, help_text="Chat-system ids, e.g. {'intercom': '123'}."
     )
     device_type = models.CharField(max_length=32, default="desktop")
-    device_name = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001  (Upscope sends null)
-    browser_name = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001  (Upscope sends null)
-    ip_address = models.CharField(max_length=64, null=True, blank=True, db_index=True)  # noqa: DJ001  (Upscope sends null)
-    location_city = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  (Upscope sends null)
-    location_country = models.CharField(max_length=8, null=True, blank=True)  # noqa: DJ001  (Upscope sends null)
-    location_country_name = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001  (Upscope sends null)
+    device_name = models.CharField(max_length=128, null=True, blank=True)
+    browser_name = models.CharField(max_length=128, null=True, blank=True)
+    ip_address = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    location_city = models.CharField(max_length=255, null=True, blank=True)
+    location_country = models.CharField(max_length=8, null=True, blank=True)
+    location_country_name = models.CharField(max_length=128, null=True, blank=True)
     utc_offset_minutes = models.IntegerField(
         default=0, help_text="Offset used for this visitor's session timestamps."
     )
@@ -46,7 +49,7 @@ class FakeVisitor(models.Model):
     js_configuration = models.BooleanField(default=False)
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField(db_index=True)
-    last_url = models.TextField(null=True, blank=True)  # noqa: DJ001  (Upscope sends null)
+    last_url = models.TextField(null=True, blank=True)
     history = models.JSONField(null=True, blank=True)
     # Derived columns (see refresh_derived) so search runs in SQL on every backend.
     search_text = models.TextField(blank=True, default="")
@@ -108,7 +111,7 @@ class FakeAgent(models.Model):
     """An agent: ``external_agent`` when created through the REST API."""
 
     name = models.CharField(max_length=255)
-    agent_identifier = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001  (Upscope sends null)
+    agent_identifier = models.CharField(max_length=255, null=True, blank=True)
     type = models.CharField(max_length=32, default="external_agent")
 
     class Meta:
@@ -188,7 +191,7 @@ class FakeFault(models.Model):
     retry_after = models.CharField(max_length=64, blank=True, default="")
     delay = models.FloatField(null=True, blank=True)
     drop = models.CharField(max_length=16, blank=True, default="")
-    body = models.TextField(null=True, blank=True)  # noqa: DJ001  (null: no body given)
+    body = models.TextField(null=True, blank=True)
     content_type = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:

@@ -1,4 +1,9 @@
-"""The fake's models as Upscope's documented JSON payloads (seed 000, shared/UPSCOPE_API.md).
+"""The fake's models as Upscope's documented JSON payloads (``docs/upscope-api.md``,
+"The visitor object").
+
+The builders are called ``fake_visitor_payload`` / ``fake_session_payload`` so they
+are not mistaken for :func:`django_upscope.testing.factories.visitor_payload`, which
+builds a payload from keyword arguments rather than from the fake's rows.
 
 The formatting helpers (``formatted_length``, ``session_timestamp``...) are also used by
 :mod:`django_upscope.testing.factories`, which may run without the fake installed, so the
@@ -14,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .models import FakeSession, FakeVisitor
 
-# The team every fake session belongs to (``session.team`` in seed 000).
+# The team every fake session belongs to (``session.team``, "The visitor object").
 FAKE_TEAM: dict[str, Any] = {"id": 1, "domain": "example.com", "_type": "team"}
 # Visitors list "recent" sessions: keep the newest few, as Upscope does.
 MAX_SESSIONS_PER_VISITOR = 20
@@ -47,14 +52,19 @@ def formatted_length(seconds: int) -> str:
     return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
+def elapsed_seconds(start: dt.datetime, end: dt.datetime) -> int:
+    """Whole seconds from ``start`` to ``end`` (0 if the clock went backwards)."""
+    return max(0, int((end - start).total_seconds()))
+
+
 def session_length(session: FakeSession, now: dt.datetime) -> int:
-    """Seconds the session lasted, or has lasted so far while it is active."""
+    """Seconds the session lasted (recorded when it ended), or has lasted so far."""
     if session.ended_at is not None:
         return session.length_seconds
-    return max(0, int((now - session.started_at).total_seconds()))
+    return elapsed_seconds(session.started_at, now)
 
 
-def session_payload(session: FakeSession, now: dt.datetime) -> dict[str, Any]:
+def fake_session_payload(session: FakeSession, now: dt.datetime) -> dict[str, Any]:
     """One entry of ``visitor.sessions``."""
     length = session_length(session, now)
     offset = session.utc_offset_minutes
@@ -76,7 +86,7 @@ def session_payload(session: FakeSession, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def visitor_payload(
+def fake_visitor_payload(
     visitor: FakeVisitor,
     now: dt.datetime,
     *,
@@ -112,10 +122,10 @@ def visitor_payload(
         "short_id": visitor.short_id,
         "tags": list(visitor.tags or []),
         "unique_id": visitor.unique_id,
-        "sessions": [session_payload(s, now) for s in recent],
+        "sessions": [fake_session_payload(s, now) for s in recent],
         "_type": "visitor",
     }
     if with_history:
-        # Undocumented content (shared/UPSCOPE_API.md): pageviews and screenshots.
+        # Its fields are undocumented ("The visitor object"): pageviews and screenshots.
         payload["history"] = visitor.history or {"pageviews": [], "screenshots": []}
     return payload

@@ -1,4 +1,4 @@
-"""Visitor search, as Upscope's search box documents it (shared/UPSCOPE_API.md).
+"""Visitor search, as Upscope's search box documents it (``docs/upscope-api.md``, "Search syntax").
 
 Tokens are separated by spaces (double quotes keep a phrase together) and
 all must match:

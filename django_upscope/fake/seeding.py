@@ -8,6 +8,7 @@ so ten thousand visitors take seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from typing import Any, cast
@@ -16,8 +17,8 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import Max
 
+from .ids import new_short_ids
 from .models import FakeAgent, FakeSession, FakeSessionAgent, FakeVisitor, derived_columns
-from .state import SHORT_ID_ALPHABET
 
 FIXED_ANCHOR = dt.datetime(2025, 1, 15, 14, 30, tzinfo=dt.timezone.utc)
 BATCH_SIZE = 500
@@ -194,17 +195,6 @@ AGENT_POOL: tuple[tuple[str, str | None, str], ...] = (
 FEATURES = ("click", "scroll", "draw", "type", "audio", "agent_redirect", "console")
 
 
-def _short_ids(rng: random.Random, count: int) -> list[str]:
-    existing = set(FakeVisitor.objects.values_list("short_id", flat=True))
-    chosen: list[str] = []
-    while len(chosen) < count:
-        candidate = "".join(rng.choice(SHORT_ID_ALPHABET) for _ in range(8))
-        if candidate not in existing:
-            existing.add(candidate)
-            chosen.append(candidate)
-    return chosen
-
-
 def _agents() -> list[FakeAgent]:
     agents = []
     for name, identifier, kind in AGENT_POOL:
@@ -273,6 +263,132 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
             )
 
 
+@dataclasses.dataclass
+class _Rows:
+    """The rows of one seeding run, written at the end with :func:`_insert`."""
+
+    next_session_id: int
+    visitors: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    sessions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    crews: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+DEVICE_WEIGHTS = [device[3] for device in DEVICES]
+
+
+def _person(
+    rng: random.Random, first: str, last: str, seed: int, index: int
+) -> tuple[list[str] | None, str | None]:
+    """Most visitors are identified (a name and an e-mail address), many by a unique id."""
+    if rng.random() >= 0.75:
+        return None, None
+    slug = f"{first}.{last}".lower().replace("'", "").encode("ascii", "ignore").decode()
+    suffix = rng.randint(1, 99) if rng.random() < 0.3 else ""
+    identities = [f"{first} {last}", f"{slug}{suffix}@{rng.choice(EMAIL_DOMAINS)}"]
+    unique_id = f"user_{seed}_{index + 1}" if rng.random() < 0.85 else None
+    return identities, unique_id
+
+
+def _visitor_row(
+    rng: random.Random, short_id: str, index: int, seed: int, anchor: dt.datetime
+) -> dict[str, Any]:
+    """One visitor's row; the order of ``rng`` calls is what makes a seed reproducible."""
+    first = rng.choice(FIRST_NAMES)
+    last = rng.choice(LAST_NAMES)
+    country, country_name, cities, offset, ip_prefix = rng.choice(PLACES)
+    device_type, device_name, browser, _ = rng.choices(DEVICES, DEVICE_WEIGHTS)[0]
+    online = rng.random() < 0.2
+    if online:
+        last_seen = anchor - dt.timedelta(seconds=rng.randint(0, 120))
+    else:
+        last_seen = anchor - dt.timedelta(minutes=rng.randint(3, 60 * 24 * 45))
+    first_seen = last_seen - dt.timedelta(hours=rng.randint(0, 24 * 200))
+    identities, unique_id = _person(rng, first, last, seed, index)
+    integration = rng.choice(INTEGRATIONS) if rng.random() < 0.5 else None
+    integration_ids = {integration: str(rng.randint(10000, 999999))} if integration else {}
+    site = rng.choice(SITES)
+    tags = sorted(rng.sample(TAGS, rng.choice((0, 0, 1, 1, 2, 3))))
+    last_url = site + rng.choice(PAGES)[0]
+    return {
+        "short_id": short_id,
+        "api_key": "fake_public_key",
+        "identities": identities,
+        "unique_id": unique_id,
+        "lookup_code": f"{rng.randint(0, 9999):04d}" if rng.random() < 0.4 else None,
+        "tags": tags,
+        "integration": integration,
+        "integration_ids": integration_ids,
+        "device_type": device_type,
+        "device_name": device_name,
+        "browser_name": browser,
+        "ip_address": f"{ip_prefix}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+        "location_city": rng.choice(cities) if rng.random() < 0.9 else None,
+        "location_country": country,
+        "location_country_name": country_name,
+        "utc_offset_minutes": offset,
+        "is_online": online,
+        "is_in_session": False,
+        "js_configuration": rng.random() < 0.1,
+        "first_seen_at": first_seen,
+        "last_seen_at": last_seen,
+        "last_url": last_url,
+        "history": _history(rng, site, last_seen) if rng.random() < 0.3 else None,
+        **derived_columns(
+            short_id=short_id,
+            identities=identities,
+            unique_id=unique_id,
+            last_url=last_url,
+            tags=tags,
+            integration_ids=integration_ids,
+        ),
+    }
+
+
+def _add_session(
+    rng: random.Random, rows: _Rows, visitor: dict[str, Any], agents: list[FakeAgent]
+) -> None:
+    """One past (ended) session of ``visitor``, with one agent or, now and then, two."""
+    started = visitor["last_seen_at"] - dt.timedelta(minutes=rng.randint(5, 60 * 24 * 30))
+    went_live = rng.random() < 0.9
+    length = rng.randint(30, 2400) if went_live else rng.randint(0, 30)
+    features = sorted(rng.sample(FEATURES[:5], rng.randint(0, 3))) if went_live else []
+    session_id = rows.next_session_id
+    rows.next_session_id += 1
+    rows.sessions.append(
+        {
+            "id": session_id,
+            "visitor": visitor["short_id"],
+            "started_at": started,
+            "ended_at": started + dt.timedelta(seconds=length),
+            "length_seconds": length,
+            "call_length_seconds": rng.randint(0, length)
+            if went_live and rng.random() < 0.3
+            else 0,
+            "went_live": went_live,
+            "features_used": features,
+            "metadata": {"ticket": f"T-{rng.randint(1000, 99999)}"} if rng.random() < 0.4 else {},
+            "utc_offset_minutes": visitor["utc_offset_minutes"],
+        }
+    )
+    crew = [rng.choice(agents)]
+    if rng.random() < 0.1:
+        crew.append(rng.choice(agents))
+    for agent in dict.fromkeys(crew):
+        rows.crews.append({"session": session_id, "agent": agent.pk})
+
+
+def _write(rows: _Rows) -> None:
+    _insert(FakeVisitor, rows.visitors)
+    _insert(FakeSession, rows.sessions)
+    _insert(FakeSessionAgent, rows.crews)
+    # Session ids were given explicitly: move PostgreSQL's sequence past them.
+    reset = connection.ops.sequence_reset_sql(no_style(), [FakeSession])
+    if reset:
+        with connection.cursor() as cursor:
+            for statement in reset:
+                cursor.execute(statement)
+
+
 def seed_visitors(
     count: int,
     seed: int = 0,
@@ -290,110 +406,16 @@ def seed_visitors(
         raise ValueError("the number of sessions must be >= 0")
     rng = random.Random(seed)
     anchor = anchor or FIXED_ANCHOR
-    device_weights = [d[3] for d in DEVICES]
     with transaction.atomic():
         agents = _agents()
-        short_ids = _short_ids(rng, count)
-        next_session_id = (FakeSession.objects.aggregate(top=Max("id"))["top"] or 0) + 1
-        visitor_rows: list[dict[str, Any]] = []
-        session_rows: list[dict[str, Any]] = []
-        crew_rows: list[dict[str, Any]] = []
+        taken = set(FakeVisitor.objects.values_list("short_id", flat=True))
+        short_ids = new_short_ids(count, taken=taken, choose=rng.choice)
+        rows = _Rows(next_session_id=(FakeSession.objects.aggregate(top=Max("id"))["top"] or 0) + 1)
         for index, short_id in enumerate(short_ids):
-            first = rng.choice(FIRST_NAMES)
-            last = rng.choice(LAST_NAMES)
-            country, country_name, cities, offset, ip_prefix = rng.choice(PLACES)
-            device_type, device_name, browser, _ = rng.choices(DEVICES, device_weights)[0]
-            online = rng.random() < 0.2
-            if online:
-                last_seen = anchor - dt.timedelta(seconds=rng.randint(0, 120))
-            else:
-                last_seen = anchor - dt.timedelta(minutes=rng.randint(3, 60 * 24 * 45))
-            first_seen = last_seen - dt.timedelta(hours=rng.randint(0, 24 * 200))
-            identities = None
-            unique_id = None
-            if rng.random() < 0.75:
-                slug = f"{first}.{last}".lower().replace("'", "").encode("ascii", "ignore").decode()
-                suffix = rng.randint(1, 99) if rng.random() < 0.3 else ""
-                identities = [f"{first} {last}", f"{slug}{suffix}@{rng.choice(EMAIL_DOMAINS)}"]
-                if rng.random() < 0.85:
-                    unique_id = f"user_{seed}_{index + 1}"
-            integration = rng.choice(INTEGRATIONS) if rng.random() < 0.5 else None
-            integration_ids = {integration: str(rng.randint(10000, 999999))} if integration else {}
-            site = rng.choice(SITES)
-            tags = sorted(rng.sample(TAGS, rng.choice((0, 0, 1, 1, 2, 3))))
-            last_url = site + rng.choice(PAGES)[0]
-            visitor_rows.append(
-                {
-                    "short_id": short_id,
-                    "api_key": "fake_public_key",
-                    "identities": identities,
-                    "unique_id": unique_id,
-                    "lookup_code": f"{rng.randint(0, 9999):04d}" if rng.random() < 0.4 else None,
-                    "tags": tags,
-                    "integration": integration,
-                    "integration_ids": integration_ids,
-                    "device_type": device_type,
-                    "device_name": device_name,
-                    "browser_name": browser,
-                    "ip_address": f"{ip_prefix}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                    "location_city": rng.choice(cities) if rng.random() < 0.9 else None,
-                    "location_country": country,
-                    "location_country_name": country_name,
-                    "utc_offset_minutes": offset,
-                    "is_online": online,
-                    "is_in_session": False,
-                    "js_configuration": rng.random() < 0.1,
-                    "first_seen_at": first_seen,
-                    "last_seen_at": last_seen,
-                    "last_url": last_url,
-                    "history": _history(rng, site, last_seen) if rng.random() < 0.3 else None,
-                    **derived_columns(
-                        short_id=short_id,
-                        identities=identities,
-                        unique_id=unique_id,
-                        last_url=last_url,
-                        tags=tags,
-                        integration_ids=integration_ids,
-                    ),
-                }
-            )
+            visitor = _visitor_row(rng, short_id, index, seed, anchor)
+            rows.visitors.append(visitor)
             how_many = rng.choice((0, 0, 1, 2, 3, 4, 5)) if sessions is None else sessions
             for _ in range(how_many):
-                started = last_seen - dt.timedelta(minutes=rng.randint(5, 60 * 24 * 30))
-                went_live = rng.random() < 0.9
-                length = rng.randint(30, 2400) if went_live else rng.randint(0, 30)
-                features = sorted(rng.sample(FEATURES[:5], rng.randint(0, 3))) if went_live else []
-                session_rows.append(
-                    {
-                        "id": next_session_id,
-                        "visitor": short_id,
-                        "started_at": started,
-                        "ended_at": started + dt.timedelta(seconds=length),
-                        "length_seconds": length,
-                        "call_length_seconds": rng.randint(0, length)
-                        if went_live and rng.random() < 0.3
-                        else 0,
-                        "went_live": went_live,
-                        "features_used": features,
-                        "metadata": {"ticket": f"T-{rng.randint(1000, 99999)}"}
-                        if rng.random() < 0.4
-                        else {},
-                        "utc_offset_minutes": offset,
-                    }
-                )
-                crew = [rng.choice(agents)]
-                if rng.random() < 0.1:
-                    crew.append(rng.choice(agents))
-                for agent in dict.fromkeys(crew):
-                    crew_rows.append({"session": next_session_id, "agent": agent.pk})
-                next_session_id += 1
-        _insert(FakeVisitor, visitor_rows)
-        _insert(FakeSession, session_rows)
-        _insert(FakeSessionAgent, crew_rows)
-        # Session ids were given explicitly: move PostgreSQL's sequence past them.
-        reset = connection.ops.sequence_reset_sql(no_style(), [FakeSession])
-        if reset:
-            with connection.cursor() as cursor:
-                for statement in reset:
-                    cursor.execute(statement)
+                _add_session(rng, rows, visitor, agents)
+        _write(rows)
     return short_ids

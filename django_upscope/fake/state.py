@@ -18,8 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,8 +26,8 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from ..vocabulary import PERMISSION_DEFAULTS
 from ..conf import upscope_settings
+from .ids import new_short_ids
 from .models import (
     FakeAgent,
     FakeFault,
@@ -39,7 +38,9 @@ from .models import (
     FakeVisitor,
     FakeWatchToken,
 )
-from .payloads import session_length
+from .payloads import elapsed_seconds
+from .seeding import seed_visitors
+from .spec import AUTHENTICATION_ERROR_CODES, DEFAULT_PERMISSIONS, INVALID_API_KEY
 
 ENDPOINTS = frozenset(
     {
@@ -58,14 +59,10 @@ ENDPOINTS = frozenset(
 """Endpoint names for fault injection (and ``"*"`` for all of them)."""
 
 CLOUD_AUTH_ERROR_KEYS = {
-    "fake_subscription_expired": "subscription_expired",
-    "fake_api_not_enabled": "api_not_enabled",
-    "fake_no_subscription": "no_subscription",
-    "fake_please_contact_team": "please_contact_team",
+    f"fake_{code}": code for code in AUTHENTICATION_ERROR_CODES if code != INVALID_API_KEY
 }
-"""Cloud keys that the fake refuses with a specific 401 code."""
+"""Cloud keys that the fake refuses with a specific 401 code (``fake_subscription_expired``...)."""
 
-SHORT_ID_ALPHABET = string.ascii_uppercase + string.digits
 DropMode = Literal["before", "partial"]
 
 
@@ -85,12 +82,17 @@ def hash_token(token: str) -> str:
 # -- visitors ---------------------------------------------------------------
 
 
+class _VisitorIds(Container[str]):
+    """The short_ids visitors have, asked of the database one candidate at a time."""
+
+    def __contains__(self, short_id: object) -> bool:
+        return FakeVisitor.objects.filter(pk=short_id).exists()
+
+
 def new_short_id() -> str:
     """A random 8-character short_id that no visitor has yet."""
-    while True:
-        candidate = "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(8))
-        if not FakeVisitor.objects.filter(pk=candidate).exists():
-            return candidate
+    (short_id,) = new_short_ids(1, taken=_VisitorIds())
+    return short_id
 
 
 def create_visitor(**fields: Any) -> FakeVisitor:
@@ -246,7 +248,7 @@ def start_session(
             session.save(update_fields=["metadata"])
         agent = _agent(str(agent_id), agent_name)
         FakeSessionAgent.objects.get_or_create(session=session, agent=agent)
-        granted = {**PERMISSION_DEFAULTS, **dict(permissions or {})}
+        granted = {**DEFAULT_PERMISSIONS, **dict(permissions or {})}
         features = [
             name.removeprefix("allow_")
             for name in ("allow_click", "allow_draw", "allow_scroll")
@@ -275,9 +277,10 @@ def stop_session(visitor: FakeVisitor) -> FakeSession | None:
             .first()
         )
         if session is not None:
+            # The length is the session's whole life, from start to stop, on the fake's clock.
             ended = now()
             session.ended_at = ended
-            session.length_seconds = session_length(session, ended)
+            session.length_seconds = elapsed_seconds(session.started_at, ended)
             session.save(update_fields=["ended_at", "length_seconds"])
         FakeVisitor.objects.filter(pk=visitor.pk).update(is_in_session=False)
         visitor.is_in_session = False
@@ -339,7 +342,7 @@ def usage() -> dict[str, Any]:
     def seconds(sessions: Any) -> int:
         ended = sessions.filter(ended_at__isnull=False).aggregate(total=Sum("length_seconds"))
         active = sessions.filter(ended_at__isnull=True)
-        return int(ended["total"] or 0) + sum(session_length(s, moment) for s in active)
+        return int(ended["total"] or 0) + sum(elapsed_seconds(s.started_at, moment) for s in active)
 
     def agents_since(since: dt.datetime) -> int:
         return (
@@ -547,6 +550,4 @@ def seed(
     ``timezone.now()`` for a live-looking demo). See
     :mod:`django_upscope.fake.seeding`.
     """
-    from .seeding import seed_visitors
-
     return seed_visitors(visitors, seed, anchor=anchor, sessions=sessions)

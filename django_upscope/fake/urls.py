@@ -14,7 +14,7 @@ SHORT_ID = r"(?P<short_id>[^/]+)"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    # Cloud REST API v1.1 (seed 000).
+    # Cloud REST API v1.1 (docs/upscope-api.md, "Cloud endpoints (v1.1)").
     re_path(r"^v1\.1/usage\.json$", views.usage, name="usage"),
     re_path(r"^v1\.1/list\.json$", views.visitor_list, name="list"),
     re_path(r"^v1\.1/visitors\.json$", views.visitors, name="visitors"),
@@ -22,7 +22,7 @@ urlpatterns = [
     re_path(rf"^v1\.1/visitors/{SHORT_ID}/session$", views.visitor_session, name="session"),
     re_path(rf"^v1\.1/visitors/{SHORT_ID}\.json$", views.visitor, name="visitor"),
     re_path(r"^v1\.1/(?P<rest>.*)$", views.api_not_found),
-    # On-premise REST API (seed 002), under BASE_ENDPOINT/api.
+    # On-premise REST API under BASE_ENDPOINT/api (docs/upscope-api.md, "On-premise endpoints").
     path("onprem/api/visitors/list/latest", views.onprem_latest, name="onprem_latest"),
     path("onprem/api/visitors/list/search", views.onprem_search, name="onprem_search"),
     re_path(rf"^onprem/api/visitors/{SHORT_ID}$", views.onprem_visitor, name="onprem_visitor"),

@@ -1,4 +1,8 @@
-"""The fake's HTTP side: both REST APIs (seeds 000 and 002) and the watch page.
+"""The fake's HTTP side: both REST APIs and the watch page.
+
+The APIs are Upscope's cloud v1.1 and on-premise REST APIs (``docs/upscope-api.md``,
+"Cloud endpoints (v1.1)" and "On-premise endpoints"); what they accept comes from
+:mod:`django_upscope.fake.spec`, the fake's own statement of Upscope's documents.
 
 Every view answers 404 unless ``upscope_settings.fake_enabled``. API views log
 the request, apply injected faults, check credentials, then serve from the
@@ -19,12 +23,12 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
-from ..vocabulary import PERMISSION_DEFAULTS
 from ..conf import upscope_settings
 from . import state, wire
 from .models import FakeVisitor
-from .payloads import visitor_payload
+from .payloads import fake_visitor_payload
 from .search import search
+from .spec import BRANDING_KEYS, INVALID_API_KEY, PERMISSION_KEYS
 
 Handler = Callable[..., HttpResponse]
 Routes = dict[str, tuple[str, Handler]]
@@ -38,7 +42,6 @@ PERMISSION_LABELS = {
     "allow_agent_redirect": "Redirect and reload",
     "allow_console": "Remote console",
 }
-BRANDING_KEYS = ("naked", "retry_url", "no_bottom_bar", "on_end_url")
 FRAME_ANCESTORS = "'self' http://127.0.0.1:* http://localhost:*"
 
 
@@ -70,7 +73,7 @@ def _serve(request: HttpRequest, api: str, routes: Routes, **kwargs: Any) -> Htt
         response = faulty
     elif credentials != "valid":
         code = credentials if credentials in state.CLOUD_AUTH_ERROR_KEYS.values() else None
-        response = wire.error(401, code or "invalid_api_key")
+        response = wire.error(401, code or INVALID_API_KEY)
     else:
         response = handler(request, **kwargs)
     response["Cache-Control"] = "no-store"
@@ -93,7 +96,7 @@ def _not_found() -> JsonResponse:
 def _visitors(query: str | None, *, online_only: bool = False) -> JsonResponse:
     moment = state.now()
     visitors = [
-        visitor_payload(v, moment, sessions=v.sessions.all())
+        fake_visitor_payload(v, moment, sessions=v.sessions.all())
         for v in search(query, online_only=online_only)
     ]
     return JsonResponse({"status": "ok", "visitors": visitors})
@@ -103,7 +106,7 @@ def _visitors(query: str | None, *, online_only: bool = False) -> JsonResponse:
 
 
 def _usage(request: HttpRequest) -> HttpResponse:
-    # Seed 000's usage example has no "status" key.
+    # Upscope's usage example has no "status" key ("Cloud endpoints (v1.1)").
     return JsonResponse({"usage": state.usage()})
 
 
@@ -116,7 +119,7 @@ def _visitor_get(request: HttpRequest, short_id: str) -> HttpResponse:
     if visitor is None:
         return _not_found()
     with_history = request.GET.get("with_history", "").lower() in ("true", "1")
-    payload = visitor_payload(visitor, state.now(), with_history=with_history)
+    payload = fake_visitor_payload(visitor, state.now(), with_history=with_history)
     return JsonResponse({"status": "ok", "visitor": payload})
 
 
@@ -161,7 +164,7 @@ def _watch_request(body: Any) -> tuple[dict[str, Any], str | None]:
         if branding.get(key) is not None and not _http_url(branding[key]):
             return {}, "invalid_branding"
     if not isinstance(permissions, dict) or any(
-        k not in PERMISSION_DEFAULTS or not isinstance(v, bool) for k, v in permissions.items()
+        k not in PERMISSION_KEYS or not isinstance(v, bool) for k, v in permissions.items()
     ):
         return {}, "invalid_permissions"
     if not isinstance(metadata, dict) or any(
@@ -194,7 +197,7 @@ def _watch_url(request: HttpRequest, short_id: str) -> HttpResponse:
     except state.SessionLimitReached:
         return wire.error(402, "subscription_limit")
     url = request.build_absolute_uri(reverse("upscope_fake:watch", args=[token]))
-    # Seed 000 documents the success body as {"watch_url": ...} alone.
+    # The documented success body is {"watch_url": ...} alone ("Cloud endpoints (v1.1)").
     return JsonResponse({"watch_url": url})
 
 
@@ -203,7 +206,7 @@ def _stop_session(request: HttpRequest, short_id: str) -> HttpResponse:
     if visitor is None:
         return _not_found()
     state.stop_session(visitor)
-    # Seed 000: plain "ok", even when no session was active.
+    # Plain "ok", even when no session was active ("Cloud endpoints (v1.1)").
     return HttpResponse("ok", content_type="text/plain")
 
 
@@ -211,7 +214,7 @@ def _stop_session(request: HttpRequest, short_id: str) -> HttpResponse:
 
 
 def _onprem_latest(request: HttpRequest) -> HttpResponse:
-    # Seed 002: "list the latest online Visitors".
+    # "The latest online visitors" ("On-premise endpoints").
     return _visitors(None, online_only=True)
 
 
@@ -223,7 +226,7 @@ def _onprem_visitor(request: HttpRequest, short_id: str) -> HttpResponse:
     visitor = _visitor_or_none(short_id)
     if visitor is None:
         return _not_found()
-    return JsonResponse({"status": "ok", "visitor": visitor_payload(visitor, state.now())})
+    return JsonResponse({"status": "ok", "visitor": fake_visitor_payload(visitor, state.now())})
 
 
 # -- the URL views ----------------------------------------------------------------

@@ -10,9 +10,9 @@ from django_upscope.models import AuditEvent, Visitor
 from django_upscope.services import watch_url_hmac
 from django_upscope.testing.factories import VisitorFactory
 
-from .conftest import AGENT, VIEW_ONLY_AGENT, api
+from .conftest import AGENT, PURGE_ACTION, PURGE_CODENAME, VIEW_ONLY_AGENT, api
 
-pytestmark = pytest.mark.django_db(transaction=True)
+SHORT_ID = "ABCD1234"
 
 ALL_FALSE = {
     "allow_console": False,
@@ -117,7 +117,7 @@ def test_remote_console_is_never_obtained_from_the_body(upscope_fake, client_for
     clients = [
         client_for(VIEW_ONLY_AGENT),
         client_for([*VIEW_ONLY_AGENT, "remote_control_visitor"]),
-        client_for([], is_superuser=True),
+        client_for([], superuser=True),
     ]
     for client in clients:
         response = mint(
@@ -147,44 +147,55 @@ def test_remote_console_is_never_obtained_from_the_body(upscope_fake, client_for
         ({"retry_url": "relative/path"}, "retry_url"),
     ],
 )
-def test_invalid_bodies_are_400_without_upstream(upscope_fake, agent_client, body, field):
-    response = mint(agent_client, upscope_fake.add_visitor(), body)
+def test_invalid_bodies_are_400_without_upstream(no_upstream, agent_client, body, field):
+    response = mint(agent_client, SHORT_ID, body)
     assert response.status_code == 400
     data = response.json()
     assert data["error"] == "invalid"
     assert list(data["fields"]) == [field]
     assert data["detail"].startswith(f"{field}: ")
-    assert sent(upscope_fake, "watch_url") == []
+    assert len(no_upstream.calls) == 0
 
 
-def test_unknown_top_level_keys_are_400_naming_them(upscope_fake, agent_client):
+def test_unknown_top_level_keys_are_400_naming_them(no_upstream, agent_client):
     # A typo must not mint with every granted permission instead of the narrowed ones.
     body = {"permision": {"allow_click": False}, "metadata": {"ticket": "T-1"}, "zzz": 1}
-    response = mint(agent_client, upscope_fake.add_visitor(), body)
+    response = mint(agent_client, SHORT_ID, body)
     assert response.status_code == 400
     data = response.json()
     assert data["error"] == "invalid"
     assert list(data["fields"]) == ["non_field_errors"]
     assert data["detail"].startswith("Unknown keys: permision, zzz; known keys: ")
     assert "permissions" in data["detail"]
-    assert sent(upscope_fake, "watch_url") == []
+    assert len(no_upstream.calls) == 0
     assert not AuditEvent.objects.exists()
 
 
-def test_a_body_that_is_not_an_object_is_400(upscope_fake, agent_client):
-    response = mint(agent_client, upscope_fake.add_visitor(), ["metadata"])
+def test_a_body_that_is_not_an_object_is_400(no_upstream, agent_client):
+    response = mint(agent_client, SHORT_ID, ["metadata"])
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"
-    assert sent(upscope_fake, "watch_url") == []
+    assert len(no_upstream.calls) == 0
 
 
-def test_a_body_that_is_not_json_is_415(upscope_fake, agent_client):
+def test_a_body_that_is_not_json_is_415(no_upstream, agent_client):
     response = agent_client.post(
-        api("visitor-watch-url", upscope_fake.add_visitor()), {"metadata": "x"}, format="multipart"
+        api("visitor-watch-url", SHORT_ID), {"metadata": "x"}, format="multipart"
     )
     assert response.status_code == 415
     assert response.json()["error"] == "unsupported_media_type"
-    assert sent(upscope_fake, "watch_url") == []
+    assert len(no_upstream.calls) == 0
+
+
+def test_a_valid_body_does_reach_upstream(no_upstream, agent_client):
+    # The positive control of the tests above: a request that passes validation is counted.
+    response = mint(agent_client, SHORT_ID, {"metadata": {"ticket": "T-1"}})
+    assert response.status_code == 503
+    assert response.json()["error"] == "connection_error"
+    (call,) = no_upstream.calls
+    assert (
+        call.request.url == f"https://api.upscope.invalid/v1.1/visitors/{SHORT_ID}/watch_url.json"
+    )
 
 
 def test_metadata_and_same_site_urls_are_passed_on(upscope_fake, agent_client):
@@ -279,16 +290,16 @@ def test_stop_session_failure_is_mapped_and_audited(upscope_fake, agent_client):
 
 def test_purge_is_accepted_and_deletes_nothing_locally(upscope_fake, client_for):
     VisitorFactory.create_batch(3, is_online=False)
-    response = client_for(["purge_visitors"]).post(api("visitor-purge"))
+    response = client_for([PURGE_CODENAME]).post(api("visitor-purge"))
 
     assert response.status_code == 202
     assert response.json()["status"] == "accepted"
     (request,) = sent(upscope_fake, "purge")
     assert request.method == "DELETE"
-    assert request.query.get("all") in ("true", ["true"])
+    assert request.query == {"all": "true"}
     assert Visitor.objects.count() == 3
     event = AuditEvent.objects.get()
-    assert (event.action, event.outcome, event.source) == ("purge_offline", "success", "api")
+    assert (event.action, event.outcome, event.source) == (PURGE_ACTION, "success", "api")
 
 
 def test_default_branding_sends_non_staff_agents_only_where_they_may_go(upscope_fake, client_for):

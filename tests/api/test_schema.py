@@ -16,7 +16,8 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.settings import patched_settings
 from drf_spectacular.validation import validate_schema
 
-from django_upscope.api.schema import SCHEMA_SETTINGS, UpscopeSchemaGenerator
+from django_upscope.api import schema as deprecated_schema
+from django_upscope.api.openapi import SCHEMA_SETTINGS, UpscopeSchemaGenerator
 
 from .conftest import api
 
@@ -110,12 +111,18 @@ def test_management_command_validates_without_warnings(db, settings):
         "--validate",
         "--fail-on-warn",
         "--format=openapi-json",
-        "--generator-class=django_upscope.api.schema.UpscopeSchemaGenerator",
+        "--generator-class=django_upscope.api.openapi.UpscopeSchemaGenerator",
         stdout=out,
     )
     assert set(json.loads(out.getvalue())["paths"]) == {
         f"{PREFIX}{path}" for _method, path in EXPECTED_ERRORS
     }
+
+
+def test_the_old_module_path_still_names_the_generator():
+    # README users ran ``spectacular --generator-class django_upscope.api.schema...``.
+    assert deprecated_schema.UpscopeSchemaGenerator is UpscopeSchemaGenerator
+    assert deprecated_schema.SCHEMA_SETTINGS is SCHEMA_SETTINGS
 
 
 def test_schema_url_serves_the_schema(client):
@@ -144,9 +151,9 @@ def test_endpoints_work_without_drf_spectacular():
         from django.contrib.auth.models import Permission, User
         from django.urls import NoReverseMatch, reverse
         from rest_framework.test import APIClient
-        from django_upscope.api import schema
+        from django_upscope.api._spectacular import HAS_SPECTACULAR
         from django_upscope.testing.factories import VisitorFactory
-        assert not schema.HAS_SPECTACULAR
+        assert not HAS_SPECTACULAR
         try:
             reverse("django_upscope:api:schema")
         except NoReverseMatch:

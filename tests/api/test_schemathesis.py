@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from django_upscope.api.schema import SCHEMA_SETTINGS, UpscopeSchemaGenerator
+from django_upscope.api.openapi import SCHEMA_SETTINGS, UpscopeSchemaGenerator
 from django_upscope.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -85,3 +86,26 @@ def visitor(db: None) -> Any:
         location_country="US",
         utc_offset_minutes=60,
     )
+
+
+class Clock:
+    """The fake's clock (``state.now``), frozen until a test moves it forward."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> dt.datetime:
+        self.moment += dt.timedelta(seconds=seconds)
+        return self.moment
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Freeze the fake's clock at noon UTC today (so "today" holds a whole test)."""
+    noon = dt.datetime.now(dt.timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    frozen = Clock(noon)
+    monkeypatch.setattr(state, "now", frozen)
+    return frozen

@@ -1,4 +1,7 @@
-"""The fake's cloud API v1.1 (seed 000): every endpoint, each error, state across calls."""
+"""The fake's cloud API v1.1: every endpoint, each error, state across calls.
+
+As documented in docs/upscope-api.md, "Cloud endpoints (v1.1)".
+"""
 
 from __future__ import annotations
 
@@ -79,7 +82,7 @@ def test_the_request_log_judges_the_key_but_never_stores_it(api):
 # -- usage ----------------------------------------------------------------------------
 
 
-def test_usage_counts_visitors_sessions_and_agents(api, visitor):
+def test_usage_counts_visitors_sessions_and_agents(api, visitor, clock):
     state.create_visitor(short_id="OFFLINE1", is_online=False)
     state.create_visitor(
         short_id="OLD00001",
@@ -94,12 +97,13 @@ def test_usage_counts_visitors_sessions_and_agents(api, visitor):
     response = api.get("/usage.json")
     assert response.status_code == 200
     body = response.json()
-    assert "status" not in body  # seed 000's example has none
+    assert "status" not in body  # Upscope's example has none
     usage = body["usage"]
     assert usage["visitors"] == {"online_now": 1, "last_24_hrs": 2, "last_30_days": 2}
     assert usage["agents"] == {"today": 3, "last_30_days": 3}
     assert usage["session_counts"] == {"now": 1, "today": 3, "last_30_days": 3}
-    assert usage["session_seconds"]["last_30_days"] >= 150
+    # Two ended sessions (120 s + 30 s) and the active one, 0 s old on a frozen clock.
+    assert usage["session_seconds"] == {"today": 150, "last_30_days": 150}
 
 
 # -- list and visitor -------------------------------------------------------------------
@@ -285,7 +289,23 @@ def test_stop_session_ends_it_and_answers_plain_ok(api, visitor):
     assert payload["is_in_session"] is False
     session = payload["sessions"][0]
     assert WITH_OFFSET.match(session["ended_at"])
-    assert session["length_seconds"] >= 0
+
+
+def test_a_stopped_session_keeps_its_real_length_and_usage_counts_it(api, visitor, clock):
+    assert api.watch("VIS00001").status_code == 200
+    clock.advance(60)
+    # While active, the session has lasted as long as the clock says.
+    assert api.get("/usage.json").json()["usage"]["session_seconds"]["today"] == 60
+
+    clock.advance(65)
+    assert api.delete("/visitors/VIS00001/session").status_code == 200
+    clock.advance(600)  # after the end, the length no longer grows
+
+    (session,) = api.get("/visitors/VIS00001.json").json()["visitor"]["sessions"]
+    assert (session["length_seconds"], session["formatted_length"]) == (125, "2 minutes")
+    assert FakeSession.objects.get().length_seconds == 125
+    seconds = api.get("/usage.json").json()["usage"]["session_seconds"]
+    assert seconds == {"today": 125, "last_30_days": 125}
 
 
 def test_stop_session_answers_ok_with_no_session(api, visitor):

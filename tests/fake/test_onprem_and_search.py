@@ -1,4 +1,7 @@
-"""The fake's on-premise API (seed 002) and the documented search syntax."""
+"""The fake's on-premise API and the documented search syntax.
+
+As documented in docs/upscope-api.md, "On-premise endpoints" and "Search syntax".
+"""
 
 from __future__ import annotations
 

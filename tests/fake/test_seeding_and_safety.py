@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django_upscope.fake import state
 from django_upscope.fake.checks import check_fake_safety
 from django_upscope.fake.models import FakeSession, FakeVisitor
-from django_upscope.fake.payloads import visitor_payload
+from django_upscope.fake.payloads import fake_visitor_payload
 from django_upscope.fake.seeding import FIXED_ANCHOR
 
 
@@ -20,7 +20,7 @@ def _snapshot(short_ids):
     """Payloads of the seeded visitors, without the database's own ids."""
     snapshot = []
     for short_id in short_ids:
-        payload = visitor_payload(
+        payload = fake_visitor_payload(
             FakeVisitor.objects.get(pk=short_id), FIXED_ANCHOR, with_history=True
         )
         for session in payload["sessions"]:
