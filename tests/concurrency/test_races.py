@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from django_upscope import services, sync, types
+from django_upscope import mirror, resources, services
 from django_upscope.client import UpscopeClient
 from django_upscope.models import Agent, AuditEvent, Session, Visitor
 from django_upscope.testing.factories import session_payload, visitor_payload
@@ -89,7 +89,7 @@ SHARED_AGENTS = [
 ]
 
 
-def payloads(numbers: range, *, online: bool = False) -> list[types.Visitor]:
+def payloads(numbers: range, *, online: bool = False) -> list[resources.VisitorData]:
     """Visitors with two sessions each; every session has two of four shared agents."""
     result = []
     for n in numbers:
@@ -103,7 +103,7 @@ def payloads(numbers: range, *, online: bool = False) -> list[types.Visitor]:
             for j in range(2)
         ]
         payload = visitor_payload(short_id, sessions=sessions, is_online=online)
-        result.append(types.Visitor.from_payload(payload))
+        result.append(resources.VisitorData.from_payload(payload))
     return result
 
 
@@ -123,8 +123,8 @@ def test_two_syncs_of_overlapping_visitors_at_once(_):
 
     results = values(
         run_concurrently(
-            lambda: sync.upsert_visitors(payloads(first)),
-            lambda: sync.upsert_visitors(payloads(second)),
+            lambda: mirror.upsert_visitors(payloads(first)),
+            lambda: mirror.upsert_visitors(payloads(second)),
         )
     )
 
@@ -137,8 +137,8 @@ def test_two_syncs_of_overlapping_visitors_at_once(_):
     # Again, with every visitor changed: each is written, none duplicated.
     results = values(
         run_concurrently(
-            lambda: sync.upsert_visitors(payloads(first, online=True)),
-            lambda: sync.upsert_visitors(payloads(second, online=True)),
+            lambda: mirror.upsert_visitors(payloads(first, online=True)),
+            lambda: mirror.upsert_visitors(payloads(second, online=True)),
         )
     )
     for result, numbers in zip(results, (first, second), strict=True):
@@ -153,8 +153,8 @@ def test_two_sync_runs_against_upscope_at_once(upscope_fake, _):
 
     reports = values(
         run_concurrently(
-            lambda: sync.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=7),
-            lambda: sync.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=11),
+            lambda: mirror.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=7),
+            lambda: mirror.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=11),
         )
     )
 
@@ -175,12 +175,12 @@ def test_two_sync_runs_against_upscope_at_once(upscope_fake, _):
 @pytest.mark.parametrize("_", [pytest.param(None, marks=postgres_only, id="pg")])
 def test_delete_during_a_sync_loses_nothing_and_is_audited(upscope_fake, _):
     short_ids = sorted(upscope_fake.seed(30, seed=5))
-    sync.sync_from_upscope(upscope_fake.client(), usage=False)
+    mirror.sync_from_upscope(upscope_fake.client(), usage=False)
     doomed = short_ids[15]
     user = make_agent("ada")
 
     results = run_concurrently(
-        lambda: sync.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=5),
+        lambda: mirror.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=5),
         lambda: services.delete_visitor(actor(user), doomed),
     )
 
@@ -194,7 +194,7 @@ def test_delete_during_a_sync_loses_nothing_and_is_audited(upscope_fake, _):
     [event] = AuditEvent.objects.filter(action="delete_visitor")
     assert (event.outcome, event.visitor_short_id) == ("success", doomed)
     # Whatever the interleaving, the next sync with prune leaves the visitor marked gone.
-    sync.sync_from_upscope(upscope_fake.client(), usage=False, prune=True)
+    mirror.sync_from_upscope(upscope_fake.client(), usage=False, prune=True)
     assert not Visitor.objects.filter(short_id=doomed, removed_upstream_at__isnull=True).exists()
 
 
@@ -207,7 +207,7 @@ class PausingClient(UpscopeClient):
         self.fetched = threading.Event()
         self.go_on = threading.Event()
 
-    def get_visitor(self, short_id: str, with_history: bool = False) -> types.Visitor:
+    def get_visitor(self, short_id: str, with_history: bool = False) -> resources.VisitorData:
         visitor = super().get_visitor(short_id, with_history)
         if short_id == self.pause_on:
             self.fetched.set()
@@ -218,14 +218,14 @@ class PausingClient(UpscopeClient):
 def test_visitor_deleted_after_the_sync_fetched_it_does_not_reappear(upscope_fake):
     short_ids = sorted(upscope_fake.seed(6, seed=8))
     doomed = short_ids[2]
-    sync.sync_from_upscope(upscope_fake.client(), usage=False)
+    mirror.sync_from_upscope(upscope_fake.client(), usage=False)
     client = PausingClient(doomed, api_key=upscope_fake.api_key, api_url=upscope_fake.api_url)
     user = make_agent("ada")
     outcome: dict[str, Any] = {}
 
     def run_sync() -> None:
         try:
-            outcome["report"] = sync.sync_from_upscope(client, usage=False, batch_size=10)
+            outcome["report"] = mirror.sync_from_upscope(client, usage=False, batch_size=10)
         except BaseException as exc:
             outcome["error"] = exc
         finally:

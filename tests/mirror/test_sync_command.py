@@ -11,8 +11,9 @@ from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from django_upscope import models, sync
+from django_upscope import mirror, models
 from django_upscope.fake import state
+from django_upscope.mirror import run as mirror_run
 
 from .helpers import writes
 
@@ -128,7 +129,7 @@ def test_auth_error_is_a_clear_command_error(upscope_fake, three, settings):
 
 def test_auth_error_in_the_middle_stops_and_keeps_what_was_fetched(upscope_fake, three):
     # The first detail answers; then every request is refused: credentials revoked mid-run.
-    original = sync.upsert_visitors
+    original = mirror.upsert_visitors
     calls = []
 
     def spy(batch, **kwargs):
@@ -145,7 +146,7 @@ def test_auth_error_in_the_middle_stops_and_keeps_what_was_fetched(upscope_fake,
         return real_get(self, short_id, with_history)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sync, "upsert_visitors", spy)
+        mp.setattr(mirror_run, "upsert_visitors", spy)
         mp.setattr(type(upscope_fake.client()), "get_visitor", get_visitor)
         with pytest.raises(CommandError, match="api_not_enabled"):
             run("--no-usage")
@@ -174,12 +175,12 @@ def test_upscope_down_stops_the_run(upscope_fake):
         run("--no-usage")
     # Stopped after MAX_CONSECUTIVE_UNAVAILABLE visitors, not after trying all 8.
     attempts = {r.path for r in upscope_fake.requests("visitor_get")}
-    assert len(attempts) == sync.MAX_CONSECUTIVE_UNAVAILABLE
+    assert len(attempts) == mirror.MAX_CONSECUTIVE_UNAVAILABLE
 
 
 def test_interrupted_run_loses_nothing_and_duplicates_nothing(upscope_fake, monkeypatch):
     upscope_fake.seed(9, seed=2)
-    original = sync.upsert_visitors
+    original = mirror.upsert_visitors
     batches = []
 
     def crash_after_two_batches(visitors, **kwargs):
@@ -188,12 +189,12 @@ def test_interrupted_run_loses_nothing_and_duplicates_nothing(upscope_fake, monk
         batches.append(1)
         return original(visitors, **kwargs)
 
-    monkeypatch.setattr(sync, "upsert_visitors", crash_after_two_batches)
+    monkeypatch.setattr(mirror_run, "upsert_visitors", crash_after_two_batches)
     with pytest.raises(KeyboardInterrupt):
         run("--batch-size", "3", "--no-usage")
     assert models.Visitor.objects.count() == 6
     sessions_before = models.Session.objects.count()
-    monkeypatch.setattr(sync, "upsert_visitors", original)
+    monkeypatch.setattr(mirror_run, "upsert_visitors", original)
     output = run("--batch-size", "3", "--no-usage")
     assert last_line(output) == "created=3 updated=0 unchanged=6 failed=0 skipped=0"
     assert models.Visitor.objects.count() == 9
@@ -243,7 +244,7 @@ class TestPrune:
         assert models.Visitor.objects.count() == 2
 
     def test_prune_refuses_a_search(self, upscope_fake):
-        with pytest.raises(CommandError, match="cannot be combined with --search"):
+        with pytest.raises(CommandError, match=r"cannot be combined with a search \(--search\)"):
             run("--prune", "--search", "Ada")
 
     def test_delete_needs_prune(self, upscope_fake):
