@@ -10,26 +10,17 @@ import threading
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
 from django_upscope import mirror, resources, services
 from django_upscope.client import UpscopeClient
 from django_upscope.models import Agent, AuditEvent, Session, Visitor
 from django_upscope.testing.factories import session_payload, visitor_payload
+from tests.helpers import make_user
 
 from .conftest import postgres_only, run_concurrently, values
 
 AGENT_CODENAMES = ["screenshare_visitor", "refresh_visitor", "delete_visitor", "view_visitor"]
-
-
-def make_agent(username: str) -> User:
-    user = User.objects.create_user(username, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="django_upscope", codename__in=AGENT_CODENAMES
-        )
-    )
-    return User.objects.get(pk=user.pk)
 
 
 def actor(user: User) -> services.Actor:
@@ -42,7 +33,7 @@ def actor(user: User) -> services.Actor:
 @pytest.mark.parametrize("_", [pytest.param(None, marks=postgres_only, id="pg")])
 def test_two_agents_start_a_screenshare_on_one_visitor_at_once(upscope_fake, _):
     short_id = upscope_fake.add_visitor(identities=["Vera Visitor"])
-    ada, bob = make_agent("ada"), make_agent("bob")
+    ada, bob = make_user("ada", AGENT_CODENAMES), make_user("bob", AGENT_CODENAMES)
 
     shares = values(
         run_concurrently(
@@ -177,7 +168,7 @@ def test_delete_during_a_sync_loses_nothing_and_is_audited(upscope_fake, _):
     short_ids = sorted(upscope_fake.seed(30, seed=5))
     mirror.sync_from_upscope(upscope_fake.client(), usage=False)
     doomed = short_ids[15]
-    user = make_agent("ada")
+    user = make_user("ada", AGENT_CODENAMES)
 
     results = run_concurrently(
         lambda: mirror.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=5),
@@ -220,7 +211,7 @@ def test_visitor_deleted_after_the_sync_fetched_it_does_not_reappear(upscope_fak
     doomed = short_ids[2]
     mirror.sync_from_upscope(upscope_fake.client(), usage=False)
     client = PausingClient(doomed, api_key=upscope_fake.api_key, api_url=upscope_fake.api_url)
-    user = make_agent("ada")
+    user = make_user("ada", AGENT_CODENAMES)
     outcome: dict[str, Any] = {}
 
     def run_sync() -> None:

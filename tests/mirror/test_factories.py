@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from django_upscope import mirror, models, resources
+from django_upscope import models, resources
 from django_upscope.services import watch_url_hmac
 from django_upscope.testing import factories
 
@@ -42,17 +42,6 @@ def test_usage_and_audit_factories():
     assert denied.watch_url_hash == "" and denied.status_code is None
 
 
-def test_factory_rows_look_synced():
-    """A factory visitor's raw payload, synced, changes none of the typed columns."""
-    row = factories.VisitorFactory(device=("mobile", "iPhone", "Mobile Safari 17"))
-    before = {
-        f: getattr(row, f) for f in ("display_name", "tags_text", "device_name", "ip_address")
-    }
-    mirror.upsert_visitors([resources.VisitorData.from_payload(row.raw)])
-    row.refresh_from_db()
-    assert {f: getattr(row, f) for f in before} == before
-
-
 def test_payload_builders_parse():
     payload = factories.visitor_payload("XY12", sessions=2, history={"pageviews": []})
     visitor = resources.VisitorData.from_payload(payload)
@@ -60,8 +49,9 @@ def test_payload_builders_parse():
     assert visitor.history == {"pageviews": []}
 
 
-def test_session_lengths_and_timestamps_look_like_the_seed():
-    """Seed 000: 91 seconds is "1 minute"; session timestamps carry an offset (+01:00)."""
+def test_session_lengths_and_timestamps_look_like_upscope_s():
+    """docs/upscope-api.md, "Get a visitor": 91 seconds is "1 minute"; session
+    timestamps carry an offset (+01:00)."""
     payload = factories.session_payload(1, "ABCD1234", length_seconds=91)
     assert payload["formatted_length"] == "1 minute"
     assert payload["started_at"].endswith("+01:00") and payload["ended_at"].endswith("+01:00")
