@@ -1,4 +1,4 @@
-"""Signals for integrators, sent by :mod:`django_upscope.sync`.
+"""Signals for integrators, sent by the mirror's upserts (:mod:`django_upscope.mirror.upsert`).
 
 Every signal is sent once per synced batch (not once per row), after the
 transaction that wrote the mirror rows has committed, so a receiver always sees
@@ -48,9 +48,33 @@ Example::
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from django.db import transaction
 from django.dispatch import Signal
+
+# The name integrators already configure: the signals were sent by ``django_upscope.sync``.
+logger = logging.getLogger("django_upscope.sync")
 
 visitor_synced = Signal()
 visitor_deleted = Signal()
 session_started = Signal()
 session_ended = Signal()
+
+
+def send_on_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
+    """Send ``signal`` once the current transaction commits (never if it rolls
+    back), with ``send_robust``: a receiver that raises is logged, the others run."""
+
+    def send() -> None:
+        for receiver, response in signal.send_robust(sender=sender, **kwargs):
+            if isinstance(response, Exception):
+                logger.error(
+                    "Receiver %r of a django_upscope signal raised %r",
+                    receiver,
+                    response,
+                    exc_info=response,
+                )
+
+    transaction.on_commit(send)

@@ -9,9 +9,13 @@
     live = SessionFactory(active=True)              # a running session (no ended_at)
     session = SessionFactory(agents=2)              # with two agents (or pass a list)
 
-The derived columns (``display_name``, ``identities_text``, ``tags_text``,
-``features_text``) and ``raw`` are filled from the other fields the way
-:mod:`django_upscope.sync` fills them.
+Rows are built the way a sync builds them: the factory's fields become an
+Upscope payload, the payload is parsed (:mod:`django_upscope.resources`) and its
+columns come from :mod:`django_upscope.mirror.columns`, so ``display_name``,
+``identities_text``, ``tags_text``, ``features_text``, ``raw`` and
+``content_hash`` are exactly what ``upscope_sync`` would store for that payload.
+A column passed explicitly (``VisitorFactory(display_name="...")``) is stored as
+given, over the derived value.
 
 :func:`visitor_payload` and :func:`session_payload` build API payloads shaped
 like Upscope's (``visitors/:id.json``), for tests of code that reads payloads
@@ -28,8 +32,9 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 from factory.random import randgen
 
-from django_upscope import models
+from django_upscope import models, resources
 from django_upscope.fake.payloads import formatted_length, session_timestamp, visitor_timestamp
+from django_upscope.mirror import columns
 from django_upscope.services import watch_url_hmac
 from django_upscope.vocabulary import PERMISSION_DEFAULTS
 
@@ -61,7 +66,8 @@ PLACES = [
 TAGS = ["#customer", "#trial", "#vip", "#enterprise", "#churn-risk"]
 FEATURES = ["click", "scroll", "type", "draw", "console", "audio", "agent_redirect"]
 INTEGRATIONS = [None, "intercom", "zendesk", "crisp", "drift"]
-#: Session timestamps carry the team's UTC offset, as in seed 000 (``...+01:00``).
+#: Session timestamps carry the team's UTC offset, as in the example of
+#: docs/upscope-api.md, "Get a visitor" (``...+01:00``).
 SESSION_UTC_OFFSET_MINUTES = 60
 
 
@@ -69,8 +75,13 @@ def _session_time(value: dt.datetime | None) -> str | None:
     return session_timestamp(value, SESSION_UTC_OFFSET_MINUTES)
 
 
-def _padded(words: list[str]) -> str:
-    return " " + " ".join(words) + " " if words else ""
+def _payload_value(value: Any) -> Any:
+    """A factory field as Upscope sends it: ``""`` is ``null``, times are strings."""
+    if value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return visitor_timestamp(value)
+    return value
 
 
 def session_payload(
@@ -85,7 +96,8 @@ def session_payload(
     metadata: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """One session as embedded in a visitor payload (seed 000's example shape)."""
+    """One session as embedded in a visitor payload (the example's shape in
+    docs/upscope-api.md, "Get a visitor")."""
     started_at = started_at or timezone.now() - dt.timedelta(days=1)
     ended_at = None if active else started_at + dt.timedelta(seconds=length_seconds)
     payload: dict[str, Any] = {
@@ -175,33 +187,33 @@ def visitor_payload(
     return payload
 
 
-def _visitor_raw(o: Any) -> dict[str, Any]:
-    return {
-        "short_id": o.short_id,
-        "api_key": o.api_key or None,
-        "identities": list(o.identities),
-        "unique_id": o.unique_id or None,
-        "lookup_code": o.lookup_code or None,
-        "tags": list(o.tags),
-        "device_type": o.device_type or None,
-        "device_name": o.device_name or None,
-        "browser_name": o.browser_name or None,
-        "location_city": o.location_city or None,
-        "location_country": o.location_country or None,
-        "location_country_name": o.location_country_name or None,
-        "ip_address": o.ip_address or None,
-        "integration": o.integration or None,
-        "is_online": o.is_online,
-        "is_in_session": o.is_in_session,
-        "js_configuration": o.js_configuration,
-        "first_seen_at": visitor_timestamp(o.first_seen_at),
-        "last_seen_at": visitor_timestamp(o.last_seen_at),
-        "last_url": o.last_url or None,
-        "_type": "visitor",
-    }
+#: The factory fields that are visitor payload keys (the others are columns).
+_VISITOR_PAYLOAD_KEYS = (frozenset(visitor_payload()) - {"sessions", "_type"}) | {"history"}
 
 
-class VisitorFactory(DjangoModelFactory):
+class _MirrorRowFactory(DjangoModelFactory):
+    """Builds its row from :meth:`_columns` of the declared fields, for ``build``
+    and ``create`` alike."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _build(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        return super()._build(model_class, *args, **cls._columns(kwargs))
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        return super()._create(model_class, *args, **cls._columns(kwargs))
+
+    @classmethod
+    def _columns(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class VisitorFactory(_MirrorRowFactory):
+    """A visitor row; pass ``history={...}`` for a visitor synced with history."""
+
     class Meta:
         model = models.Visitor
         skip_postgeneration_save = True
@@ -234,13 +246,21 @@ class VisitorFactory(DjangoModelFactory):
         lambda o: o.first_seen_at + dt.timedelta(days=randgen.randint(0, 29))
     )
     last_url = factory.Sequence(lambda n: f"https://www.example.com/pricing?ref={n}")
-    display_name = factory.LazyAttribute(
-        lambda o: (o.identities[0] if o.identities else "") or o.unique_id or o.short_id
-    )
-    identities_text = factory.LazyAttribute(lambda o: "\n".join(o.identities))
-    tags_text = factory.LazyAttribute(lambda o: _padded(list(o.tags)))
-    raw = factory.LazyAttribute(_visitor_raw)
     synced_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _columns(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        """The fields as a payload, through ``mirror.columns.visitor_columns``."""
+        fields = dict(fields)
+        payload = {
+            k: _payload_value(fields.pop(k)) for k in list(fields) if k in _VISITOR_PAYLOAD_KEYS
+        }
+        visitor = resources.VisitorData.from_payload(visitor_payload(**payload))
+        values = columns.visitor_columns(visitor)
+        if "history" in visitor.raw:
+            values.update(columns.history_columns(visitor), history_synced_at=fields["synced_at"])
+        values.update(fields)
+        return values
 
     @factory.post_generation
     def sessions(self, create: bool, extracted: int | None, **kwargs: Any) -> None:
@@ -255,46 +275,37 @@ class VisitorFactory(DjangoModelFactory):
         return cast(models.Visitor, cls(sessions=n, **kwargs))
 
 
-class AgentFactory(DjangoModelFactory):
+class AgentFactory(_MirrorRowFactory):
+    """An agent row; its ``key`` is the one a sync gives the same agent payload."""
+
     class Meta:
         model = models.Agent
         django_get_or_create = ("key",)
 
     upscope_id = factory.Sequence(lambda n: 100 + n)
-    key = factory.LazyAttribute(lambda o: f"id:{o.upscope_id}")
     agent_identifier = factory.Sequence(lambda n: f"ext-{n}")
     name = factory.Faker("name")
     type = "external_agent"
-    raw = factory.LazyAttribute(
-        lambda o: {
-            "id": o.upscope_id,
-            "name": o.name,
-            "agent_identifier": o.agent_identifier,
-            "_type": o.type,
-        }
-    )
     synced_at = factory.LazyFunction(timezone.now)
 
-
-def _session_raw(o: Any) -> dict[str, Any]:
-    return {
-        "id": o.id,
-        "visitor_id": o.visitor.short_id,
-        "length_seconds": o.length_seconds,
-        "formatted_length": o.formatted_length,
-        "call_length_seconds": o.call_length_seconds,
-        "formatted_call_length": o.formatted_call_length,
-        "started_at": _session_time(o.started_at),
-        "ended_at": _session_time(o.ended_at),
-        "went_live": o.went_live,
-        "features_used": list(o.features_used),
-        "team": {"id": o.team_id, "domain": o.team_domain, "_type": "team"},
-        "metadata": dict(o.metadata),
-        "_type": "session",
-    }
+    @classmethod
+    def _columns(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        """The fields as a payload, through ``mirror.columns.agent_columns``."""
+        fields = dict(fields)
+        payload = {
+            "id": fields.pop("upscope_id"),
+            "name": _payload_value(fields.pop("name")),
+            "agent_identifier": _payload_value(fields.pop("agent_identifier")),
+            "_type": _payload_value(fields.pop("type")),
+        }
+        values = columns.agent_columns(resources.AgentData.from_payload(payload))
+        values.update(fields)
+        return values
 
 
-class SessionFactory(DjangoModelFactory):
+class SessionFactory(_MirrorRowFactory):
+    """A session row (by default ended, with one new agent)."""
+
     class Meta:
         model = models.Session
         skip_postgeneration_save = True
@@ -322,12 +333,41 @@ class SessionFactory(DjangoModelFactory):
     features_used = factory.LazyFunction(
         lambda: sorted(randgen.sample(FEATURES[:4], k=randgen.randint(1, 3)))
     )
-    features_text = factory.LazyAttribute(lambda o: _padded(list(o.features_used)))
     team_id = 1
     team_domain = "example.com"
     metadata = factory.LazyFunction(dict)
-    raw = factory.LazyAttribute(_session_raw)
     synced_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _columns(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        """The fields as a payload (without agents: see :meth:`agents`), through
+        ``mirror.columns.session_columns``."""
+        fields = dict(fields)
+        visitor = fields.pop("visitor")
+        started_at, ended_at = fields.pop("started_at"), fields.pop("ended_at")
+        payload = session_payload(
+            fields.pop("id"),
+            visitor.short_id,
+            length_seconds=fields.pop("length_seconds"),
+            features_used=list(fields.pop("features_used")),
+            agents=[],
+            metadata=dict(fields.pop("metadata")),
+            formatted_length=_payload_value(fields.pop("formatted_length")),
+            call_length_seconds=fields.pop("call_length_seconds"),
+            formatted_call_length=_payload_value(fields.pop("formatted_call_length")),
+            went_live=fields.pop("went_live"),
+            team={
+                "id": fields.pop("team_id"),
+                "domain": _payload_value(fields.pop("team_domain")),
+                "_type": "team",
+            },
+        )
+        payload.update(started_at=_session_time(started_at), ended_at=_session_time(ended_at))
+        session = resources.SessionData.from_payload(payload)
+        values = columns.session_columns(session, visitor.short_id)
+        del values["visitor_id"]  # the row gets the visitor object (it may be unsaved: build)
+        values.update(fields, visitor=visitor)
+        return values
 
     @factory.post_generation
     def agents(self, create: bool, extracted: Any, **kwargs: Any) -> None:
@@ -345,8 +385,15 @@ class SessionFactory(DjangoModelFactory):
         if agents:
             session = cast(models.Session, self)  # post_generation passes the created row
             session.agents.add(*agents)
-            session.raw = {**session.raw, "agents": [a.raw for a in agents]}
-            models.Session.objects.filter(pk=session.pk).update(raw=session.raw)
+            # The payload now lists the agents, as Upscope's does: raw and hash follow.
+            payload = {**session.raw, "agents": [a.raw for a in agents]}
+            values = columns.session_columns(
+                resources.SessionData.from_payload(payload), session.visitor_id
+            )
+            session.raw, session.content_hash = values["raw"], values["content_hash"]
+            models.Session.objects.filter(pk=session.pk).update(
+                raw=session.raw, content_hash=session.content_hash
+            )
 
 
 class UsageSnapshotFactory(DjangoModelFactory):

@@ -10,26 +10,17 @@ import threading
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 
-from django_upscope import services, sync, types
+from django_upscope import mirror, resources, services
 from django_upscope.client import UpscopeClient
 from django_upscope.models import Agent, AuditEvent, Session, Visitor
 from django_upscope.testing.factories import session_payload, visitor_payload
+from tests.helpers import make_user
 
 from .conftest import postgres_only, run_concurrently, values
 
 AGENT_CODENAMES = ["screenshare_visitor", "refresh_visitor", "delete_visitor", "view_visitor"]
-
-
-def make_agent(username: str) -> User:
-    user = User.objects.create_user(username, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="django_upscope", codename__in=AGENT_CODENAMES
-        )
-    )
-    return User.objects.get(pk=user.pk)
 
 
 def actor(user: User) -> services.Actor:
@@ -42,7 +33,7 @@ def actor(user: User) -> services.Actor:
 @pytest.mark.parametrize("_", [pytest.param(None, marks=postgres_only, id="pg")])
 def test_two_agents_start_a_screenshare_on_one_visitor_at_once(upscope_fake, _):
     short_id = upscope_fake.add_visitor(identities=["Vera Visitor"])
-    ada, bob = make_agent("ada"), make_agent("bob")
+    ada, bob = make_user("ada", AGENT_CODENAMES), make_user("bob", AGENT_CODENAMES)
 
     shares = values(
         run_concurrently(
@@ -89,7 +80,7 @@ SHARED_AGENTS = [
 ]
 
 
-def payloads(numbers: range, *, online: bool = False) -> list[types.Visitor]:
+def payloads(numbers: range, *, online: bool = False) -> list[resources.VisitorData]:
     """Visitors with two sessions each; every session has two of four shared agents."""
     result = []
     for n in numbers:
@@ -103,7 +94,7 @@ def payloads(numbers: range, *, online: bool = False) -> list[types.Visitor]:
             for j in range(2)
         ]
         payload = visitor_payload(short_id, sessions=sessions, is_online=online)
-        result.append(types.Visitor.from_payload(payload))
+        result.append(resources.VisitorData.from_payload(payload))
     return result
 
 
@@ -123,8 +114,8 @@ def test_two_syncs_of_overlapping_visitors_at_once(_):
 
     results = values(
         run_concurrently(
-            lambda: sync.upsert_visitors(payloads(first)),
-            lambda: sync.upsert_visitors(payloads(second)),
+            lambda: mirror.upsert_visitors(payloads(first)),
+            lambda: mirror.upsert_visitors(payloads(second)),
         )
     )
 
@@ -137,8 +128,8 @@ def test_two_syncs_of_overlapping_visitors_at_once(_):
     # Again, with every visitor changed: each is written, none duplicated.
     results = values(
         run_concurrently(
-            lambda: sync.upsert_visitors(payloads(first, online=True)),
-            lambda: sync.upsert_visitors(payloads(second, online=True)),
+            lambda: mirror.upsert_visitors(payloads(first, online=True)),
+            lambda: mirror.upsert_visitors(payloads(second, online=True)),
         )
     )
     for result, numbers in zip(results, (first, second), strict=True):
@@ -153,8 +144,8 @@ def test_two_sync_runs_against_upscope_at_once(upscope_fake, _):
 
     reports = values(
         run_concurrently(
-            lambda: sync.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=7),
-            lambda: sync.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=11),
+            lambda: mirror.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=7),
+            lambda: mirror.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=11),
         )
     )
 
@@ -175,12 +166,12 @@ def test_two_sync_runs_against_upscope_at_once(upscope_fake, _):
 @pytest.mark.parametrize("_", [pytest.param(None, marks=postgres_only, id="pg")])
 def test_delete_during_a_sync_loses_nothing_and_is_audited(upscope_fake, _):
     short_ids = sorted(upscope_fake.seed(30, seed=5))
-    sync.sync_from_upscope(upscope_fake.client(), usage=False)
+    mirror.sync_from_upscope(upscope_fake.client(), usage=False)
     doomed = short_ids[15]
-    user = make_agent("ada")
+    user = make_user("ada", AGENT_CODENAMES)
 
     results = run_concurrently(
-        lambda: sync.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=5),
+        lambda: mirror.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=5),
         lambda: services.delete_visitor(actor(user), doomed),
     )
 
@@ -194,7 +185,7 @@ def test_delete_during_a_sync_loses_nothing_and_is_audited(upscope_fake, _):
     [event] = AuditEvent.objects.filter(action="delete_visitor")
     assert (event.outcome, event.visitor_short_id) == ("success", doomed)
     # Whatever the interleaving, the next sync with prune leaves the visitor marked gone.
-    sync.sync_from_upscope(upscope_fake.client(), usage=False, prune=True)
+    mirror.sync_from_upscope(upscope_fake.client(), usage=False, prune=True)
     assert not Visitor.objects.filter(short_id=doomed, removed_upstream_at__isnull=True).exists()
 
 
@@ -207,7 +198,7 @@ class PausingClient(UpscopeClient):
         self.fetched = threading.Event()
         self.go_on = threading.Event()
 
-    def get_visitor(self, short_id: str, with_history: bool = False) -> types.Visitor:
+    def get_visitor(self, short_id: str, with_history: bool = False) -> resources.VisitorData:
         visitor = super().get_visitor(short_id, with_history)
         if short_id == self.pause_on:
             self.fetched.set()
@@ -218,14 +209,14 @@ class PausingClient(UpscopeClient):
 def test_visitor_deleted_after_the_sync_fetched_it_does_not_reappear(upscope_fake):
     short_ids = sorted(upscope_fake.seed(6, seed=8))
     doomed = short_ids[2]
-    sync.sync_from_upscope(upscope_fake.client(), usage=False)
+    mirror.sync_from_upscope(upscope_fake.client(), usage=False)
     client = PausingClient(doomed, api_key=upscope_fake.api_key, api_url=upscope_fake.api_url)
-    user = make_agent("ada")
+    user = make_user("ada", AGENT_CODENAMES)
     outcome: dict[str, Any] = {}
 
     def run_sync() -> None:
         try:
-            outcome["report"] = sync.sync_from_upscope(client, usage=False, batch_size=10)
+            outcome["report"] = mirror.sync_from_upscope(client, usage=False, batch_size=10)
         except BaseException as exc:
             outcome["error"] = exc
         finally:

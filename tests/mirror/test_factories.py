@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from django_upscope import models, sync, types
+from django_upscope import models, resources
 from django_upscope.services import watch_url_hmac
 from django_upscope.testing import factories
 
@@ -32,7 +32,9 @@ def test_session_traits_and_agents():
 def test_usage_and_audit_factories():
     snapshot = factories.UsageSnapshotFactory()
     assert snapshot.raw["visitors"]["online_now"] == snapshot.visitors_online_now
-    assert types.Usage.from_payload({"usage": snapshot.raw}).agents.today == snapshot.agents_today
+    assert (
+        resources.Usage.from_payload({"usage": snapshot.raw}).agents.today == snapshot.agents_today
+    )
     event = factories.AuditEventFactory()
     assert event.action == models.AuditEvent.Action.WATCH_URL
     assert len(event.watch_url_hash) == 64
@@ -40,26 +42,16 @@ def test_usage_and_audit_factories():
     assert denied.watch_url_hash == "" and denied.status_code is None
 
 
-def test_factory_rows_look_synced():
-    """A factory visitor's raw payload, synced, changes none of the typed columns."""
-    row = factories.VisitorFactory(device=("mobile", "iPhone", "Mobile Safari 17"))
-    before = {
-        f: getattr(row, f) for f in ("display_name", "tags_text", "device_name", "ip_address")
-    }
-    sync.upsert_visitors([types.Visitor.from_payload(row.raw)])
-    row.refresh_from_db()
-    assert {f: getattr(row, f) for f in before} == before
-
-
 def test_payload_builders_parse():
     payload = factories.visitor_payload("XY12", sessions=2, history={"pageviews": []})
-    visitor = types.Visitor.from_payload(payload)
+    visitor = resources.VisitorData.from_payload(payload)
     assert [s.id for s in visitor.sessions] == [1, 2]
     assert visitor.history == {"pageviews": []}
 
 
-def test_session_lengths_and_timestamps_look_like_the_seed():
-    """Seed 000: 91 seconds is "1 minute"; session timestamps carry an offset (+01:00)."""
+def test_session_lengths_and_timestamps_look_like_upscope_s():
+    """docs/upscope-api.md, "Get a visitor": 91 seconds is "1 minute"; session
+    timestamps carry an offset (+01:00)."""
     payload = factories.session_payload(1, "ABCD1234", length_seconds=91)
     assert payload["formatted_length"] == "1 minute"
     assert payload["started_at"].endswith("+01:00") and payload["ended_at"].endswith("+01:00")
@@ -69,7 +61,7 @@ def test_session_lengths_and_timestamps_look_like_the_seed():
     assert session.raw["started_at"].endswith("+01:00")
     # The same instant, to the millisecond the payload keeps.
     started = session.started_at
-    parsed = types.Session.from_payload(session.raw).started_at
+    parsed = resources.SessionData.from_payload(session.raw).started_at
     assert parsed == started.replace(microsecond=started.microsecond // 1000 * 1000)
     # The fake formats lengths the same way, so factories and the fake agree.
     assert [

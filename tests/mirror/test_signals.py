@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
-from django_upscope import models, signals, sync
+from django_upscope import mirror, models, signals
 
 from .helpers import session_payload, visitor
 
@@ -40,13 +40,13 @@ def received():
 
 def test_visitor_synced_lists_created_and_updated(received, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        sync.upsert_visitors([visitor("A"), visitor("B")])
+        mirror.upsert_visitors([visitor("A"), visitor("B")])
     assert received == [
         ("visitor_synced", {"sender": models.Visitor, "created": ["A", "B"], "updated": []})
     ]
     received.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        sync.upsert_visitors([visitor("A"), visitor("B", is_online=False), visitor("C")])
+        mirror.upsert_visitors([visitor("A"), visitor("B", is_online=False), visitor("C")])
     assert received == [
         ("visitor_synced", {"sender": models.Visitor, "created": ["C"], "updated": ["B"]})
     ]
@@ -55,10 +55,10 @@ def test_visitor_synced_lists_created_and_updated(received, django_capture_on_co
 def test_nothing_is_sent_for_unchanged_data(received, django_capture_on_commit_callbacks):
     active = session_payload(1, "A", started_at=START, active=True)
     with django_capture_on_commit_callbacks(execute=True):
-        sync.upsert_visitors([visitor("A", sessions=[active])])
+        mirror.upsert_visitors([visitor("A", sessions=[active])])
     received.clear()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        sync.upsert_visitors([visitor("A", sessions=[active])])
+        mirror.upsert_visitors([visitor("A", sessions=[active])])
     assert callbacks == []
     assert received == []
 
@@ -66,14 +66,14 @@ def test_nothing_is_sent_for_unchanged_data(received, django_capture_on_commit_c
 def test_session_started_and_ended(received, django_capture_on_commit_callbacks):
     running = session_payload(1, "A", started_at=START, active=True)
     with django_capture_on_commit_callbacks(execute=True):
-        sync.upsert_visitors([visitor("A", sessions=[running])])
+        mirror.upsert_visitors([visitor("A", sessions=[running])])
     assert ("session_started", {"sender": models.Session, "session_ids": [1]}) in received
     assert not [c for c in received if c[0] == "session_ended"]
     received.clear()
 
     finished = session_payload(1, "A", started_at=START, length_seconds=300)
     with django_capture_on_commit_callbacks(execute=True):
-        sync.upsert_visitors([visitor("A", sessions=[finished])])
+        mirror.upsert_visitors([visitor("A", sessions=[finished])])
     assert [c for c in received if c[0].startswith("session")] == [
         ("session_ended", {"sender": models.Session, "session_ids": [1], "first_seen": []})
     ]
@@ -87,7 +87,7 @@ def test_a_session_first_seen_already_ended_is_only_ended(
         session_payload(6, "A", started_at=START, active=True),
     ]
     with django_capture_on_commit_callbacks(execute=True):
-        sync.upsert_visitors([visitor("A", sessions=sessions)])
+        mirror.upsert_visitors([visitor("A", sessions=sessions)])
     by_name = {name: kwargs for name, kwargs in received}
     assert by_name["session_started"]["session_ids"] == [6]
     assert by_name["session_ended"]["session_ids"] == [5]
@@ -99,7 +99,7 @@ def test_signals_wait_for_the_commit_and_are_dropped_on_rollback(
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
-            sync.upsert_visitors([visitor("A")])
+            mirror.upsert_visitors([visitor("A")])
             assert received == []  # not before the commit
             raise RuntimeError("rolled back")
     assert callbacks == []
@@ -116,7 +116,7 @@ def test_a_failing_receiver_does_not_break_the_sync(
     signals.visitor_synced.connect(broken)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            result = sync.upsert_visitors([visitor("A")])
+            result = mirror.upsert_visitors([visitor("A")])
     finally:
         signals.visitor_synced.disconnect(broken)
     assert result.created == 1
@@ -125,12 +125,12 @@ def test_a_failing_receiver_does_not_break_the_sync(
 
 
 def test_visitor_deleted_on_remove_and_on_mark(received, django_capture_on_commit_callbacks):
-    sync.upsert_visitors([visitor("A", sessions=2), visitor("B"), visitor("C")])
+    mirror.upsert_visitors([visitor("A", sessions=2), visitor("B"), visitor("C")])
     received.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        assert sync.remove_visitors(["A", "missing"]) == 1
-        assert sync.mark_removed_upstream(["B"]) == 1
-        assert sync.mark_removed_upstream(["B"]) == 0  # already marked: no second signal
+        assert mirror.remove_visitors(["A", "missing"]) == 1
+        assert mirror.mark_removed_upstream(["B"]) == 1
+        assert mirror.mark_removed_upstream(["B"]) == 0  # already marked: no second signal
     assert received == [
         ("visitor_deleted", {"sender": models.Visitor, "short_ids": ["A"],
                              "removed_locally": True}),

@@ -3,6 +3,7 @@ embedded fake Upscope (pytest plugin fixture ``upscope_fake``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -10,9 +11,12 @@ from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from django_upscope import models, sync
+from django_upscope import mirror, models
 from django_upscope.fake import state
+from django_upscope.mirror import run as mirror_run
+from django_upscope.testing.factories import UsageSnapshotFactory
 
 from .helpers import writes
 
@@ -128,7 +132,7 @@ def test_auth_error_is_a_clear_command_error(upscope_fake, three, settings):
 
 def test_auth_error_in_the_middle_stops_and_keeps_what_was_fetched(upscope_fake, three):
     # The first detail answers; then every request is refused: credentials revoked mid-run.
-    original = sync.upsert_visitors
+    original = mirror.upsert_visitors
     calls = []
 
     def spy(batch, **kwargs):
@@ -145,7 +149,7 @@ def test_auth_error_in_the_middle_stops_and_keeps_what_was_fetched(upscope_fake,
         return real_get(self, short_id, with_history)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sync, "upsert_visitors", spy)
+        mp.setattr(mirror_run, "upsert_visitors", spy)
         mp.setattr(type(upscope_fake.client()), "get_visitor", get_visitor)
         with pytest.raises(CommandError, match="api_not_enabled"):
             run("--no-usage")
@@ -174,12 +178,12 @@ def test_upscope_down_stops_the_run(upscope_fake):
         run("--no-usage")
     # Stopped after MAX_CONSECUTIVE_UNAVAILABLE visitors, not after trying all 8.
     attempts = {r.path for r in upscope_fake.requests("visitor_get")}
-    assert len(attempts) == sync.MAX_CONSECUTIVE_UNAVAILABLE
+    assert len(attempts) == mirror.MAX_CONSECUTIVE_UNAVAILABLE
 
 
 def test_interrupted_run_loses_nothing_and_duplicates_nothing(upscope_fake, monkeypatch):
     upscope_fake.seed(9, seed=2)
-    original = sync.upsert_visitors
+    original = mirror.upsert_visitors
     batches = []
 
     def crash_after_two_batches(visitors, **kwargs):
@@ -188,12 +192,12 @@ def test_interrupted_run_loses_nothing_and_duplicates_nothing(upscope_fake, monk
         batches.append(1)
         return original(visitors, **kwargs)
 
-    monkeypatch.setattr(sync, "upsert_visitors", crash_after_two_batches)
+    monkeypatch.setattr(mirror_run, "upsert_visitors", crash_after_two_batches)
     with pytest.raises(KeyboardInterrupt):
         run("--batch-size", "3", "--no-usage")
     assert models.Visitor.objects.count() == 6
     sessions_before = models.Session.objects.count()
-    monkeypatch.setattr(sync, "upsert_visitors", original)
+    monkeypatch.setattr(mirror_run, "upsert_visitors", original)
     output = run("--batch-size", "3", "--no-usage")
     assert last_line(output) == "created=3 updated=0 unchanged=6 failed=0 skipped=0"
     assert models.Visitor.objects.count() == 9
@@ -242,9 +246,17 @@ class TestPrune:
         assert not models.Visitor.objects.filter(pk="CCC333").exists()
         assert models.Visitor.objects.count() == 2
 
-    def test_prune_refuses_a_search(self, upscope_fake):
-        with pytest.raises(CommandError, match="cannot be combined with --search"):
+    def test_prune_refuses_a_search_with_the_sync_s_one_message(self, upscope_fake):
+        with pytest.raises(CommandError) as refused:
             run("--prune", "--search", "Ada")
+        assert str(refused.value) == mirror.PRUNE_NEEDS_FULL_LISTING
+        for narrowed in ({"query": "Ada"}, {"short_ids": ["AAA111"]}):
+            with pytest.raises(ValueError) as raised:
+                mirror.sync_from_upscope(upscope_fake.client(), prune=True, **narrowed)
+            assert str(raised.value) == mirror.PRUNE_NEEDS_FULL_LISTING
+        # Refused before anything was asked of Upscope.
+        assert upscope_fake.requests() == []
+        assert "cannot be combined with a search (--search)" in mirror.PRUNE_NEEDS_FULL_LISTING
 
     def test_delete_needs_prune(self, upscope_fake):
         with pytest.raises(CommandError, match="only makes sense with --prune"):
@@ -283,6 +295,20 @@ class TestUsageSnapshotCommand:
         assert snapshot.sessions_last_30_days == expected["session_counts"]["last_30_days"]
         assert snapshot.raw == expected
         assert f"Stored usage snapshot {snapshot.pk}" in out.getvalue()
+
+    def test_prints_the_snapshot_it_stored_not_the_latest(self, upscope_fake):
+        later = UsageSnapshotFactory(taken_at=timezone.now() + dt.timedelta(days=1))
+        out = io.StringIO()
+        call_command("upscope_usage_snapshot", stdout=out)
+        stored = models.UsageSnapshot.objects.exclude(pk=later.pk).get()
+        assert out.getvalue() == (
+            f"Stored usage snapshot {stored.pk}: visitors online now "
+            f"{stored.visitors_online_now}, sessions today {stored.sessions_today}, "
+            f"session seconds (30 days) {stored.session_seconds_last_30_days}.\n"
+        )
+        assert stored.raw == state.usage()
+        # One GET usage.json, nothing else.
+        assert [r.endpoint for r in upscope_fake.requests()] == ["usage"]
 
     def test_auth_error(self, upscope_fake, settings):
         settings.UPSCOPE = {**settings.UPSCOPE, "API_KEY": "wrong"}

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_upscope import models, sync, types
+from django_upscope import mirror, models, resources
 
 from .helpers import session_payload, statement_kinds, visitor, visitors, writes
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def test_first_sync_creates_then_identical_resync_writes_nothing():
     batch = visitors(5)
-    first = sync.upsert_visitors(batch)
+    first = mirror.upsert_visitors(batch)
     assert (first.created, first.updated, first.unchanged) == (5, 0, 0)
     assert sorted(first.created_ids) == [v.short_id for v in batch]
     assert first.sessions_created == 15
@@ -27,7 +27,7 @@ def test_first_sync_creates_then_identical_resync_writes_nothing():
     synced = dict(models.Visitor.objects.values_list("short_id", "synced_at"))
 
     with CaptureQueriesContext(connection) as ctx:
-        again = sync.upsert_visitors(visitors(5))
+        again = mirror.upsert_visitors(visitors(5))
     assert writes(ctx) == []
     assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
     assert again.sessions_unchanged == 15
@@ -35,13 +35,13 @@ def test_first_sync_creates_then_identical_resync_writes_nothing():
 
 
 def test_a_changed_visitor_is_updated_alone():
-    sync.upsert_visitors(visitors(3))
+    mirror.upsert_visitors(visitors(3))
     before = dict(models.Visitor.objects.values_list("short_id", "synced_at"))
     batch = visitors(3)
     batch[1] = visitors(2, is_online=False)[1]
 
     with CaptureQueriesContext(connection) as ctx:
-        result = sync.upsert_visitors(batch)
+        result = mirror.upsert_visitors(batch)
 
     assert (result.created, result.updated, result.unchanged) == (0, 1, 2)
     assert result.updated_ids == ["V00001"]
@@ -62,7 +62,7 @@ def test_columns_are_derived_from_the_payload():
         sessions=[session_payload(7, "ABCD1234", features_used=["click", "draw"])],
         lookup_code="4821",
     )
-    row = sync.upsert_visitor(v)
+    row = mirror.upsert_visitor(v)
     assert row.display_name == "Joe Smith"
     assert row.identities_text == "Joe Smith\njoe@example.com"
     assert row.tags_text == " #customer #vip "
@@ -86,7 +86,7 @@ def test_columns_are_derived_from_the_payload():
     [([], "u-9", "u-9"), ([], None, "XYZ"), (None, None, "XYZ"), (["Ann"], "u-9", "Ann")],
 )
 def test_display_name_falls_back(identities, unique_id, expected):
-    row = sync.upsert_visitor(visitor("XYZ", identities=identities, unique_id=unique_id))
+    row = mirror.upsert_visitor(visitor("XYZ", identities=identities, unique_id=unique_id))
     assert row.display_name == expected
 
 
@@ -97,7 +97,7 @@ def test_raw_keeps_unknown_fields_and_leaves_sessions_and_history_to_their_own_c
         history={"pageviews": [{"url": "https://a.example/"}]},
         brand_new_field=[1, 2, 3],
     )
-    row = sync.upsert_visitor(v)
+    row = mirror.upsert_visitor(v)
     assert row.raw["brand_new_field"] == [1, 2, 3]
     assert row.raw["short_id"] == "RAW1"
     assert "sessions" not in row.raw
@@ -107,15 +107,15 @@ def test_raw_keeps_unknown_fields_and_leaves_sessions_and_history_to_their_own_c
 
 
 def test_a_new_field_from_upscope_counts_as_a_change():
-    sync.upsert_visitor(visitor("NEW1"))
-    result = sync.upsert_visitors([visitor("NEW1", shiny="yes")])
+    mirror.upsert_visitor(visitor("NEW1"))
+    result = mirror.upsert_visitors([visitor("NEW1", shiny="yes")])
     assert result.updated_ids == ["NEW1"]
     assert models.Visitor.objects.get(pk="NEW1").raw["shiny"] == "yes"
 
 
 def test_long_values_are_cut_to_the_column_and_kept_whole_in_raw():
     tags = [f"#tag-{i:04d}" for i in range(300)]
-    row = sync.upsert_visitor(visitor("LONG1", tags=tags, location_country="X" * 50))
+    row = mirror.upsert_visitor(visitor("LONG1", tags=tags, location_country="X" * 50))
     assert len(row.tags_text) <= 1024
     assert row.tags_text.startswith(" #tag-0000 ") and row.tags_text.endswith(" ")
     assert row.location_country == "X" * 8
@@ -127,57 +127,57 @@ class TestHistory:
     history = {"pageviews": [{"url": "https://shop.example/cart"}], "screenshots": []}
 
     def test_stored_when_fetched_with_history(self):
-        sync.upsert_visitors([visitor("H1", history=self.history)], with_history=True)
+        mirror.upsert_visitors([visitor("H1", history=self.history)], with_history=True)
         row = models.Visitor.objects.get(pk="H1")
         assert row.history == self.history
         assert row.history_synced_at is not None
 
     def test_a_sync_without_history_keeps_stored_history(self):
-        sync.upsert_visitors([visitor("H1", history=self.history)], with_history=True)
-        result = sync.upsert_visitors([visitor("H1", is_online=False)])
+        mirror.upsert_visitors([visitor("H1", history=self.history)], with_history=True)
+        result = mirror.upsert_visitors([visitor("H1", is_online=False)])
         assert result.updated_ids == ["H1"]
         row = models.Visitor.objects.get(pk="H1")
         assert row.is_online is False
         assert row.history == self.history
 
     def test_unchanged_history_writes_nothing_and_changed_history_is_an_update(self):
-        sync.upsert_visitors([visitor("H1", history=self.history)], with_history=True)
+        mirror.upsert_visitors([visitor("H1", history=self.history)], with_history=True)
         with CaptureQueriesContext(connection) as ctx:
-            same = sync.upsert_visitors([visitor("H1", history=self.history)], with_history=True)
+            same = mirror.upsert_visitors([visitor("H1", history=self.history)], with_history=True)
         assert writes(ctx) == []
         assert same.unchanged_ids == ["H1"]
         newer = {**self.history, "screenshots": [{"id": 1}]}
-        changed = sync.upsert_visitors([visitor("H1", history=newer)], with_history=True)
+        changed = mirror.upsert_visitors([visitor("H1", history=newer)], with_history=True)
         assert changed.updated_ids == ["H1"]
         assert models.Visitor.objects.get(pk="H1").history == newer
 
     def test_no_history_before_it_is_fetched(self):
-        row = sync.upsert_visitor(visitor("H2"))
+        row = mirror.upsert_visitor(visitor("H2"))
         assert row.history is None
         assert row.history_synced_at is None
 
 
 class TestSessions:
     def test_a_payload_without_sessions_leaves_sessions_alone(self):
-        sync.upsert_visitor(visitor("S1", sessions=2))
+        mirror.upsert_visitor(visitor("S1", sessions=2))
         listed = visitor("S1", sessions=2)
         payload = {k: v for k, v in listed.raw.items() if k != "sessions"}
         payload["is_online"] = False
-        sync.upsert_visitors([types.Visitor.from_payload(payload)])
+        mirror.upsert_visitors([resources.VisitorData.from_payload(payload)])
         assert models.Session.objects.filter(visitor_id="S1").count() == 2
 
     def test_sessions_that_drop_off_upscope_list_are_kept(self):
-        sync.upsert_visitor(visitor("S1", sessions=3))
-        sync.upsert_visitor(visitor("S1", sessions=1))
+        mirror.upsert_visitor(visitor("S1", sessions=3))
+        mirror.upsert_visitor(visitor("S1", sessions=1))
         assert sorted(models.Session.objects.values_list("id", flat=True)) == [1, 2, 3]
 
     def test_a_changed_session_is_updated(self):
         start = dt.datetime(2024, 1, 1, 9, tzinfo=dt.timezone.utc)
-        sync.upsert_visitor(
+        mirror.upsert_visitor(
             visitor("S1", sessions=[session_payload(9, "S1", started_at=start, active=True)])
         )
         assert models.Session.objects.get(pk=9).is_active
-        result = sync.upsert_visitors(
+        result = mirror.upsert_visitors(
             [
                 visitor(
                     "S1", sessions=[session_payload(9, "S1", started_at=start, length_seconds=120)]
@@ -199,7 +199,7 @@ class TestAgents:
             "_type": "external_agent",
         }
         ann = {"id": 2, "name": "Ann Lee", "agent_identifier": "ext-456", "_type": "external_agent"}
-        sync.upsert_visitors(
+        mirror.upsert_visitors(
             [
                 visitor(
                     "A1",
@@ -229,15 +229,15 @@ class TestAgents:
 
     def test_agent_without_upscope_id_is_keyed_by_identifier(self):
         ext = {"name": "Bot", "agent_identifier": "django-7", "_type": "external_agent"}
-        sync.upsert_visitor(visitor("A3", sessions=[session_payload(4, "A3", agents=[ext])]))
+        mirror.upsert_visitor(visitor("A3", sessions=[session_payload(4, "A3", agents=[ext])]))
         assert models.Agent.objects.get().key == "ext:django-7"
 
     def test_agent_renamed_and_removed_from_a_session(self):
         joe = {"id": 1, "name": "Joe", "_type": "external_agent"}
         ann = {"id": 2, "name": "Ann", "_type": "external_agent"}
-        sync.upsert_visitor(visitor("A4", sessions=[session_payload(8, "A4", agents=[joe, ann])]))
+        mirror.upsert_visitor(visitor("A4", sessions=[session_payload(8, "A4", agents=[joe, ann])]))
         joe2 = {**joe, "name": "Joseph"}
-        sync.upsert_visitor(visitor("A4", sessions=[session_payload(8, "A4", agents=[joe2])]))
+        mirror.upsert_visitor(visitor("A4", sessions=[session_payload(8, "A4", agents=[joe2])]))
         session = models.Session.objects.get(pk=8)
         assert [a.name for a in session.agents.all()] == ["Joseph"]
         assert models.Agent.objects.count() == 2  # Ann is kept: other sessions may name her
@@ -249,7 +249,7 @@ class TestQueryCounts:
         batch = visitors(n, prefix=f"Q{n}-", base=n * 1000)
         for start in range(0, n, batch_size):
             with CaptureQueriesContext(connection) as ctx:
-                sync.upsert_visitors(batch[start : start + batch_size])
+                mirror.upsert_visitors(batch[start : start + batch_size])
             counts.append(len(ctx.captured_queries))
         return counts
 
@@ -266,7 +266,7 @@ class TestQueryCounts:
         kinds = {}
         for n in (10, 200):
             with CaptureQueriesContext(connection) as ctx:
-                sync.upsert_visitors(visitors(n, prefix=f"K{n}-", base=n * 1000))
+                mirror.upsert_visitors(visitors(n, prefix=f"K{n}-", base=n * 1000))
             kinds[n] = statement_kinds(ctx)
         selects = {n: {k: c for k, c in kinds[n].items() if k[0] == "SELECT"} for n in kinds}
         assert selects[10] == selects[200]
@@ -287,9 +287,9 @@ class TestQueryCounts:
         assert set(kinds[10]) == set(kinds[200])
 
     def test_resync_of_unchanged_data_is_two_selects(self):
-        sync.upsert_visitors(visitors(50))
+        mirror.upsert_visitors(visitors(50))
         with CaptureQueriesContext(connection) as ctx:
-            sync.upsert_visitors(visitors(50))
+            mirror.upsert_visitors(visitors(50))
         kinds = statement_kinds(ctx)
         assert dict(kinds) == {
             ("SELECT", "django_upscope_visitor"): 1,
@@ -298,20 +298,20 @@ class TestQueryCounts:
 
 
 def test_duplicate_short_ids_in_one_batch_last_wins():
-    result = sync.upsert_visitors([visitor("D1", is_online=True), visitor("D1", is_online=False)])
+    result = mirror.upsert_visitors([visitor("D1", is_online=True), visitor("D1", is_online=False)])
     assert result.created_ids == ["D1"]
     assert models.Visitor.objects.get(pk="D1").is_online is False
 
 
 def test_empty_batch_runs_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
-        result = sync.upsert_visitors([])
+        result = mirror.upsert_visitors([])
     assert result.summary() == "created=0 updated=0 unchanged=0 failed=0 skipped=0"
 
 
 def test_summary_counts_every_kind_including_skipped():
-    result = sync.SyncResult()
-    result.add("created", ["A"])
-    result.add("skipped", ["B", "C"])
-    result.add("failed", ["D"])
+    result = mirror.SyncResult()
+    result.add(mirror.Outcome.CREATED, ["A"])
+    result.add(mirror.Outcome.SKIPPED, ["B", "C"])
+    result.add(mirror.Outcome.FAILED, ["D"])
     assert result.summary() == "created=1 updated=0 unchanged=0 failed=1 skipped=2"

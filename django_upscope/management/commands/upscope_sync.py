@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_upscope import sync
+from django_upscope import mirror
 from django_upscope.exceptions import UpscopeError
 
 
@@ -54,10 +54,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=_positive_int,
-            default=sync.DEFAULT_BATCH_SIZE,
+            default=mirror.DEFAULT_BATCH_SIZE,
             metavar="N",
             help=f"Visitors fetched and written per transaction (default "
-            f"{sync.DEFAULT_BATCH_SIZE}).",
+            f"{mirror.DEFAULT_BATCH_SIZE}).",
         )
         parser.add_argument(
             "--no-usage",
@@ -66,21 +66,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["prune"] and options["search"]:
-            raise CommandError(
-                "--prune needs the complete visitor list, so it cannot be combined with "
-                "--search: a visitor outside the search is not gone from Upscope."
-            )
         if options["delete"] and not options["prune"]:
             raise CommandError("--delete only makes sense with --prune.")
+        try:
+            # Refused before anything is fetched, with the sync's own message.
+            mirror.check_sync_options(
+                query=options["search"], prune=options["prune"], batch_size=options["batch_size"]
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         verbosity = options["verbosity"]
 
-        def progress(done: int, total: int, result: sync.SyncResult) -> None:
+        def progress(done: int, total: int, result: mirror.SyncResult) -> None:
             if verbosity >= 1 and total > options["batch_size"]:
                 self.stdout.write(f"  {done}/{total} visitors  {result.summary()}")
 
         try:
-            report = sync.sync_from_upscope(
+            report = mirror.sync_from_upscope(
                 query=options["search"],
                 with_history=options["with_history"],
                 prune=options["prune"],
@@ -91,35 +93,14 @@ class Command(BaseCommand):
             )
         except UpscopeError as exc:
             raise CommandError(f"Upscope sync stopped: {exc.message} [{exc.code}]") from exc
-
-        result = report.result
         if verbosity >= 1:
-            self.stdout.write(
-                f"Listed {report.listed} visitors"
-                + (f" matching {options['search']!r}" if options["search"] else "")
-                + f"; sessions created={result.sessions_created} "
-                f"updated={result.sessions_updated} unchanged={result.sessions_unchanged}."
-            )
-            if result.skipped:
-                self.stdout.write(
-                    f"{result.skipped} visitors were deleted in Upscope during the sync "
-                    "(404) and were skipped."
-                )
-            if options["prune"]:
-                verb = "deleted from" if options["delete"] else "marked as removed in"
-                self.stdout.write(
-                    f"Pruned: checked {report.prune_checked} local visitors missing from the "
-                    f"listing; {report.pruned} {verb} the mirror."
-                )
-            if report.usage is not None:
-                self.stdout.write("Stored a usage snapshot.")
-            elif report.usage_skipped:
-                self.stdout.write(f"No usage snapshot: {report.usage_skipped}.")
+            self._describe(report, options)
         if report.usage_error is not None:
             self.stderr.write(
                 f"Warning: could not store a usage snapshot: {report.usage_error.message} "
                 f"[{report.usage_error.code}]"
             )
+        result = report.result
         self.stdout.write(result.summary())
         if result.failed:
             codes = ", ".join(f"{code}: {n}" for code, n in sorted(report.errors.items()))
@@ -127,3 +108,28 @@ class Command(BaseCommand):
                 f"{result.failed} visitors could not be fetched from Upscope ({codes}); "
                 "the others were synced. Run the sync again to retry them."
             )
+
+    def _describe(self, report: mirror.SyncReport, options: dict[str, Any]) -> None:
+        """The lines printed before the summary at verbosity 1 and above."""
+        result = report.result
+        self.stdout.write(
+            f"Listed {report.listed} visitors"
+            + (f" matching {options['search']!r}" if options["search"] else "")
+            + f"; sessions created={result.sessions_created} "
+            f"updated={result.sessions_updated} unchanged={result.sessions_unchanged}."
+        )
+        if result.skipped:
+            self.stdout.write(
+                f"{result.skipped} visitors were deleted in Upscope during the sync "
+                "(404) and were skipped."
+            )
+        if options["prune"]:
+            verb = "deleted from" if options["delete"] else "marked as removed in"
+            self.stdout.write(
+                f"Pruned: checked {report.prune_checked} local visitors missing from the "
+                f"listing; {report.pruned} {verb} the mirror."
+            )
+        if report.usage is not None:
+            self.stdout.write("Stored a usage snapshot.")
+        elif report.usage_skipped:
+            self.stdout.write(f"No usage snapshot: {report.usage_skipped}.")

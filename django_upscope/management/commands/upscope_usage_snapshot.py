@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from django_upscope import services
+from django_upscope.client import get_client
 from django_upscope.exceptions import UpscopeError, UpscopeNotSupported
-from django_upscope.models import UsageSnapshot
+from django_upscope.mirror import record_usage
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            services.get_usage(record=True)
+            usage = get_client().get_usage()
         except UpscopeNotSupported as exc:
             raise CommandError(
                 "The on-premise Upscope API has no usage endpoint: there is nothing to store."
@@ -27,8 +27,8 @@ class Command(BaseCommand):
         except UpscopeError as exc:
             # Settings errors too (UpscopeConfigurationError): one line, no traceback.
             raise CommandError(f"Could not fetch usage: {exc.message} [{exc.code}]") from exc
+        snapshot = record_usage(usage)
         if options["verbosity"] >= 1:
-            snapshot = UsageSnapshot.objects.latest("taken_at", "pk")
             self.stdout.write(
                 f"Stored usage snapshot {snapshot.pk}: visitors online now "
                 f"{snapshot.visitors_online_now}, sessions today {snapshot.sessions_today}, "
