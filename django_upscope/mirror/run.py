@@ -83,7 +83,7 @@ def check_sync_options(
 def needs_details(listed: Sequence[resources.VisitorData]) -> list[str]:
     """The short_ids of the listed visitors whose details are fetched, in listing
     order, each once. Today every listed visitor is fetched: the listing lacks
-    sessions (see docs/upscope-api.md, "List visitors")."""
+    sessions (see docs/upscope-api.md, "Cloud endpoints (v1.1)")."""
     return list(dict.fromkeys(v.short_id for v in listed))
 
 

@@ -67,7 +67,7 @@ TAGS = ["#customer", "#trial", "#vip", "#enterprise", "#churn-risk"]
 FEATURES = ["click", "scroll", "type", "draw", "console", "audio", "agent_redirect"]
 INTEGRATIONS = [None, "intercom", "zendesk", "crisp", "drift"]
 #: Session timestamps carry the team's UTC offset, as in the example of
-#: docs/upscope-api.md, "Get a visitor" (``...+01:00``).
+#: docs/upscope-api.md, "The visitor object" (``...+01:00``).
 SESSION_UTC_OFFSET_MINUTES = 60
 
 
@@ -97,7 +97,7 @@ def session_payload(
     **extra: Any,
 ) -> dict[str, Any]:
     """One session as embedded in a visitor payload (the example's shape in
-    docs/upscope-api.md, "Get a visitor")."""
+    docs/upscope-api.md, "The visitor object")."""
     started_at = started_at or timezone.now() - dt.timedelta(days=1)
     ended_at = None if active else started_at + dt.timedelta(seconds=length_seconds)
     payload: dict[str, Any] = {
