@@ -13,6 +13,7 @@ from django.test import RequestFactory
 from django_upscope import permissions as perms
 from django_upscope import services
 from django_upscope.exceptions import UpscopeConfigurationError
+from django_upscope.models import AuditEvent
 
 from .helpers import make_user
 
@@ -183,3 +184,39 @@ def test_permissions_body_sent_to_upscope(settings, role, console_setting, expec
         services.start_screenshare(services.actor_from_request(request, "admin"), "V1")
         body = json.loads(rsps.calls[0].request.body)
     assert body["permissions"] == expected
+
+
+# -- migration 0004: purge_visitors -> purge_offline_visitors --------------------------------
+
+BEFORE = [("django_upscope", "0003_visitor_recent_index")]
+AFTER = [("django_upscope", "0004_purge_offline_visitors_and_audit_source")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_renames_the_purge_permission_keeping_its_grants_and_audit_rows():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old_apps = executor.loader.project_state(BEFORE).apps
+    [old] = Permission.objects.filter(codename="purge_visitors")
+    assert not Permission.objects.filter(codename="purge_offline_visitors").exists()
+    user = User.objects.create_user("purger")
+    user.user_permissions.add(old)
+    group = Group.objects.create(name="cleaners")
+    group.permissions.add(old)
+    events = old_apps.get_model("django_upscope", "AuditEvent").objects
+    events.create(action="purge_offline", outcome="success", source="admin")
+    events.create(action="delete_visitor", outcome="success", source="api")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER)
+
+    [renamed] = Permission.objects.filter(codename="purge_offline_visitors")
+    assert renamed.pk == old.pk
+    assert not Permission.objects.filter(codename="purge_visitors").exists()
+    assert User.objects.get(pk=user.pk).has_perm(perms.PURGE)
+    assert list(group.permissions.values_list("codename", flat=True)) == ["purge_offline_visitors"]
+    actions = sorted(AuditEvent.objects.values_list("action", flat=True))
+    assert actions == ["delete_visitor", "purge_offline_visitors"]

@@ -21,7 +21,7 @@ VIEW_ONLY_AGENT = ["view_visitor", "screenshare_visitor"]
 ADMIN_ROLE = [
     *AGENT,
     "delete_visitor",
-    "purge_visitors",
+    "purge_offline_visitors",
     "view_usagesnapshot",
     "view_session",
 ]

@@ -279,7 +279,7 @@ def test_stop_session_failure_is_mapped_and_audited(upscope_fake, agent_client):
 
 def test_purge_is_accepted_and_deletes_nothing_locally(upscope_fake, client_for):
     VisitorFactory.create_batch(3, is_online=False)
-    response = client_for(["purge_visitors"]).post(api("visitor-purge"))
+    response = client_for(["purge_offline_visitors"]).post(api("visitor-purge"))
 
     assert response.status_code == 202
     assert response.json()["status"] == "accepted"
@@ -288,7 +288,11 @@ def test_purge_is_accepted_and_deletes_nothing_locally(upscope_fake, client_for)
     assert request.query.get("all") in ("true", ["true"])
     assert Visitor.objects.count() == 3
     event = AuditEvent.objects.get()
-    assert (event.action, event.outcome, event.source) == ("purge_offline", "success", "api")
+    assert (event.action, event.outcome, event.source) == (
+        "purge_offline_visitors",
+        "success",
+        "api",
+    )
 
 
 def test_default_branding_sends_non_staff_agents_only_where_they_may_go(upscope_fake, client_for):

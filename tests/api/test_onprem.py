@@ -60,7 +60,7 @@ def test_history_is_not_supported(upscope_fake_onprem, client_for):
         ("delete", "visitor-detail", True, "delete_visitor"),
         ("post", "visitor-watch-url", True, "watch_url"),
         ("delete", "visitor-session", True, "stop_session"),
-        ("post", "visitor-purge", False, "purge_offline"),
+        ("post", "visitor-purge", False, "purge_offline_visitors"),
         ("get", "usage", False, None),
     ],
 )

@@ -20,7 +20,7 @@ ENDPOINTS = [
     ("delete", "visitor-detail", (SHORT_ID,), "delete_visitor", "delete_visitor"),
     ("post", "visitor-watch-url", (SHORT_ID,), "screenshare_visitor", "watch_url"),
     ("delete", "visitor-session", (SHORT_ID,), "screenshare_visitor", "stop_session"),
-    ("post", "visitor-purge", (), "purge_visitors", "purge_offline"),
+    ("post", "visitor-purge", (), "purge_offline_visitors", "purge_offline_visitors"),
     ("get", "usage", (), "view_usagesnapshot", None),
     ("get", "usage-history", (), "view_usagesnapshot", None),
     ("get", "session-list", (), "view_session", None),
