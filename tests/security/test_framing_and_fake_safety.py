@@ -44,7 +44,7 @@ def test_screenshare_error_pages_are_not_framable_either(client, upscope_fake, s
         expected = 403
     elif situation == "not staff":
         client.force_login(make_user("customer", all_codenames(), staff=False))
-        expected = 403
+        expected = 302
     else:
         client.force_login(make_user("agent", ["screenshare_visitor"]))
         expected = 503 if situation == "upstream error" else 404
@@ -54,6 +54,14 @@ def test_screenshare_error_pages_are_not_framable_either(client, upscope_fake, s
             short_id = "NOSUCHVISITOR"
     response = client.get(page(short_id))
     assert response.status_code == expected
+    if situation == "not staff":
+        # The admin sends a non-staff user to its login page, which holds nothing to frame
+        # and is sent with Django's X-Frame-Options: DENY.
+        assert response["Location"].startswith(reverse("admin:login"))
+        login_page = client.get(response["Location"])
+        assert login_page.status_code == 200
+        assert login_page["X-Frame-Options"] == "DENY"
+        return
     assert_not_framable(response)
 
 
