@@ -2,7 +2,8 @@
 
 Mirror rows (``Visitor``, ``Session``, ``Agent``, ``UsageSnapshot``) are written
 only by :mod:`django_upscope.sync`. Audit rows are written only by
-:mod:`django_upscope.services`; nobody edits them.
+:mod:`django_upscope.audit` (on behalf of :mod:`django_upscope.services`); nobody
+edits them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Visitor(models.Model):
-    """A visitor as Upscope last described it (seed 000, ``visitor.*``)."""
+    """A visitor as Upscope last described it (docs/upscope-api.md, "The visitor object")."""
 
     short_id = models.CharField(_("short id"), max_length=128, primary_key=True)
     api_key = models.CharField(_("public API key"), max_length=128, blank=True)
@@ -83,7 +84,7 @@ class Visitor(models.Model):
             ("remote_console_visitor", "Can use the remote console in a screen share"),
             ("agent_redirect_visitor", "Can redirect and reload the visitor's page"),
             ("audio_visitor", "Can use audio in a screen share"),
-            ("purge_visitors", "Can purge offline visitors from Upscope"),
+            ("purge_offline_visitors", "Can purge offline visitors from Upscope"),
             ("refresh_visitor", "Can refresh visitors from Upscope"),
         ]
 
@@ -119,7 +120,7 @@ class Agent(models.Model):
 
 
 class Session(models.Model):
-    """A screen-sharing session (seed 000, ``visitor.sessions[]``)."""
+    """A screen-sharing session (docs/upscope-api.md, "The visitor object", ``sessions[]``)."""
 
     id = models.BigIntegerField(_("Upscope session id"), primary_key=True)
     visitor = models.ForeignKey(
@@ -199,13 +200,20 @@ class AuditEvent(models.Model):
         WATCH_URL = "watch_url", _("Watch URL minted")
         STOP_SESSION = "stop_session", _("Session stopped")
         DELETE_VISITOR = "delete_visitor", _("Visitor deleted")
-        PURGE_OFFLINE = "purge_offline", _("Offline visitors purged")
+        PURGE_OFFLINE_VISITORS = "purge_offline_visitors", _("Offline visitors purged")
         REFRESH_VISITOR = "refresh_visitor", _("Visitor refreshed")
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", _("Success")
         FAILURE = "failure", _("Failure")
         DENIED = "denied", _("Denied")
+
+    class Source(models.TextChoices):
+        """Where the person acted from."""
+
+        ADMIN = "admin", _("Admin")
+        API = "api", _("REST API")
+        COMMAND = "command", _("Management command")
 
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)
@@ -220,7 +228,9 @@ class AuditEvent(models.Model):
     )
     username = models.CharField(_("username"), max_length=255, blank=True, db_index=True)
     visitor_short_id = models.CharField(_("visitor"), max_length=128, blank=True, db_index=True)
-    source = models.CharField(_("source"), max_length=32, blank=True, db_index=True)
+    source = models.CharField(
+        _("source"), max_length=32, choices=Source.choices, blank=True, db_index=True
+    )
     permissions = models.JSONField(_("permissions granted"), default=dict, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)

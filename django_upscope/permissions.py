@@ -1,7 +1,7 @@
 """Django permissions -> Upscope's per-session permissions.
 
 Upscope lets the watch-URL request say what the agent may do in the session
-(seed 000, ``permissions.*``). Everything defaults to *on* upstream except the
+(docs/upscope-api.md, "Watch URLs"). Everything defaults to *on* upstream except the
 remote console, so this module always sends all seven keys, with ``False`` for
 whatever the user was not granted (least privilege).
 
@@ -40,7 +40,7 @@ REMOTE_CONSOLE = f"{APP_LABEL}.remote_console_visitor"
 AGENT_REDIRECT = f"{APP_LABEL}.agent_redirect_visitor"
 AUDIO = f"{APP_LABEL}.audio_visitor"
 DELETE = f"{APP_LABEL}.delete_visitor"
-PURGE = f"{APP_LABEL}.purge_visitors"
+PURGE = f"{APP_LABEL}.purge_offline_visitors"
 REFRESH = f"{APP_LABEL}.refresh_visitor"
 # Django's own view permissions, checked by the REST API's reads.
 VIEW_VISITOR = f"{APP_LABEL}.view_visitor"

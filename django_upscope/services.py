@@ -20,83 +20,58 @@ command run by an operator) and is allowed only with ``source="command"``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 import logging
-import re
-import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from . import permissions as perms
 from . import sync
+from .audit import (
+    REQUEST_ID_HEADER,
+    SOURCES,
+    Action,
+    Actor,
+    Outcome,
+    actor_from_request,
+    audited_id,
+    record,
+    record_failure,
+    watch_url_hmac,
+)
 from .client import get_client, validate_metadata, validate_permissions, validate_short_id
 from .conf import import_callable, upscope_settings
 from .exceptions import UpscopeConfigurationError, UpscopeError, UpscopeVisitorNotFound
 from .models import AuditEvent, Visitor
 from .resources import Usage, VisitorData, WatchURL
 
+__all__ = [
+    "PURGE_DETAIL",
+    "REQUEST_ID_HEADER",
+    "SOURCES",
+    "Actor",
+    "BulkResult",
+    "DeleteResult",
+    "ScreenShare",
+    "actor_from_request",
+    "agent_name_for",
+    "delete_visitor",
+    "delete_visitors",
+    "get_usage",
+    "get_visitor",
+    "purge_offline_visitors",
+    "refresh_visitor",
+    "search_visitors",
+    "start_screenshare",
+    "stop_session",
+    "watch_url_hmac",
+]
+
 logger = logging.getLogger("django_upscope.services")
-
-SOURCES = ("admin", "api", "command")
-REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
-_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-#: Metadata keys this app stamps on every watch URL; callers and hooks cannot override them.
-STAMPED_METADATA_KEYS = ("django_user_id", "request_id", "source")
-
-
-@dataclass
-class Actor:
-    """Who is acting, from where: the person (or ``None`` for the server itself)."""
-
-    user: Any
-    client_ip: str | None = None
-    request_id: str = ""
-    source: str = "command"
-    request: HttpRequest | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.source not in SOURCES:
-            raise ValueError(f"Actor.source must be one of {SOURCES}, got {self.source!r}")
-        if not self.request_id:
-            self.request_id = uuid.uuid4().hex
-
-    @property
-    def username(self) -> str:
-        if self.user is None:
-            return ""
-        return str(self.user.get_username())[:255]
-
-
-def actor_from_request(request: HttpRequest, source: str) -> Actor:
-    """The :class:`Actor` for a request: its user, ``REMOTE_ADDR`` and a request id.
-
-    The request id is taken from an ``X-Request-ID`` header when it is a safe
-    token (so it matches the proxy's logs), else generated. The client IP is
-    ``REMOTE_ADDR``: behind a proxy, set it from the trusted forwarding header
-    in a middleware of your own, as Django does not guess.
-    """
-    header = request.META.get(REQUEST_ID_HEADER, "")
-    request_id = header if _REQUEST_ID_RE.fullmatch(header or "") else uuid.uuid4().hex
-    user = getattr(request, "user", None)
-    if user is not None and not user.is_authenticated:
-        user = None
-    return Actor(
-        user=user,
-        client_ip=_valid_ip(request.META.get("REMOTE_ADDR")),
-        request_id=request_id,
-        source=source,
-        request=request,
-    )
 
 
 @dataclass(frozen=True)
@@ -132,105 +107,10 @@ class BulkResult:
 # -- helpers --------------------------------------------------------------------
 
 
-def _valid_ip(value: Any) -> str | None:
-    try:
-        return str(ipaddress.ip_address(str(value).strip()))
-    except ValueError:
-        return None
-
-
-def watch_url_hmac(watch_url: str) -> str:
-    """HMAC-SHA256 of a watch URL keyed with ``SECRET_KEY`` (hex): what the audit keeps."""
-    return hmac.new(
-        settings.SECRET_KEY.encode(), str(watch_url).encode(), hashlib.sha256
-    ).hexdigest()
-
-
-def _secrets() -> list[str]:
-    s = upscope_settings
-    return [str(v) for v in (s.API_KEY, s.REST_KEY) if v]
-
-
-def _scrub(text: str, *extra: str) -> str:
-    """Remove the API keys and any given secret from text bound for the audit trail."""
-    for secret in [*_secrets(), *extra]:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text[:2000]
-
-
-# ``action`` and ``outcome`` are AuditEvent.Action / AuditEvent.Outcome members, passed
-# through str() because mypy with django-stubs types labelled choices as tuples.
-def _audit(
-    actor: Actor,
-    action: str,
-    outcome: str,
-    *,
-    short_id: str = "",
-    error: UpscopeError | None = None,
-    detail: str = "",
-    permissions: Mapping[str, bool] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    watch_url: str | None = None,
-    status_code: int | None = None,
-) -> AuditEvent:
-    if error is not None:
-        detail = detail or error.message
-        status_code = error.status_code if status_code is None else status_code
-    user = actor.user
-    return AuditEvent.objects.create(
-        action=action,
-        outcome=outcome,
-        user=user if user is not None and getattr(user, "pk", None) is not None else None,
-        username=actor.username,
-        visitor_short_id=str(short_id)[:128],
-        source=actor.source,
-        permissions=dict(permissions or {}),
-        metadata=dict(metadata or {}),
-        client_ip=actor.client_ip,
-        request_id=actor.request_id[:64],
-        error_code=(error.code if error is not None else "")[:64],
-        status_code=status_code,
-        detail=_scrub(detail, *([watch_url] if watch_url else [])),
-        watch_url_hash=watch_url_hmac(watch_url) if watch_url else "",
-    )
-
-
-def _short_id_for_audit(short_id: Any) -> str:
-    return short_id if isinstance(short_id, str) else repr(short_id)
-
-
-@contextmanager
-def _audit_failure(
-    actor: Actor, action: str, short_id: Any = "", *, note: str = ""
-) -> Iterator[dict[str, Any]]:
-    """Record a ``failure`` AuditEvent for an UpscopeError raised inside, then re-raise it.
-
-    Yields a dict for audit fields known only inside the block (``permissions``,
-    ``metadata``); ``note`` is added to the error's message in the row's detail.
-    """
-    fields: dict[str, Any] = {}
-    try:
-        yield fields
-    except UpscopeError as exc:
-        audited_id = _short_id_for_audit(short_id)
-        _audit(
-            actor,
-            action,
-            str(AuditEvent.Outcome.FAILURE),
-            short_id=audited_id,
-            error=exc,
-            detail=f"{exc.message} {note}".strip(),
-            **fields,
-        )
-        logger.warning("Upscope %s for visitor %r failed: %s", action, audited_id[:128], exc.code)
-        raise
-
-
 def _require(
     actor: Actor,
     allowed: bool,
-    action: str,
+    action: AuditEvent.Action,
     short_ids: Iterable[Any],
     what: str,
     *,
@@ -241,19 +121,13 @@ def _require(
     With ``server_may``, an actor without a user is allowed when it is a command.
     """
     if actor.user is None:
-        allowed = server_may and actor.source == "command"
+        allowed = server_may and actor.source == AuditEvent.Source.COMMAND
     if allowed:
         return
     ids = list(short_ids) or [""]
     detail = f"{actor.username or 'anonymous'} may not {what}."
     for short_id in ids:
-        _audit(
-            actor,
-            action,
-            str(AuditEvent.Outcome.DENIED),
-            short_id=_short_id_for_audit(short_id),
-            detail=detail,
-        )
+        record(actor, action, Outcome.DENIED, short_id=audited_id(short_id), detail=detail)
     raise PermissionDenied(detail)
 
 
@@ -286,6 +160,29 @@ def _hook_metadata(actor: Actor, short_id: str) -> dict[str, Any]:
         ) from exc
 
 
+#: Metadata keys this app stamps on every watch URL; callers and hooks cannot override them.
+STAMPED_METADATA_KEYS = ("django_user_id", "request_id", "source")
+
+
+def _stamps(actor: Actor) -> dict[str, str]:
+    """The :data:`STAMPED_METADATA_KEYS` of a watch URL minted for ``actor``."""
+    values = (str(actor.user.pk), actor.request_id, actor.source)
+    return dict(zip(STAMPED_METADATA_KEYS, values, strict=True))
+
+
+def _branding(
+    actor: Actor, short_id: str, *, on_end_url: str | None, retry_url: str | None
+) -> dict[str, Any]:
+    """``naked``, and the end and retry URLs (given, else this app's pages)."""
+    if not on_end_url:
+        on_end_url = _reverse_absolute(actor, "django_upscope:screenshare_ended", short_id)
+    # The screen-share page is the admin's, so only staff get it as a default.
+    if not retry_url and actor.user.is_staff:
+        retry_url = _reverse_absolute(actor, "django_upscope:screenshare", short_id)
+    branding = {"naked": True, "on_end_url": on_end_url, "retry_url": retry_url or None}
+    return {key: value for key, value in branding.items() if value is not None}
+
+
 def agent_name_for(user: Any) -> str:
     """The agent name shown to the visitor: full name, else username."""
     full_name = getattr(user, "get_full_name", lambda: "")() or ""
@@ -310,15 +207,16 @@ def start_screenshare(
     = full name or username). Permissions are the user's (see
     :mod:`django_upscope.permissions`); ``permissions`` may narrow them, never
     widen them. ``metadata`` (flat) is merged with ``UPSCOPE["METADATA_HOOK"]``'s
-    output and stamped with ``django_user_id``, ``request_id`` and ``source``.
+    output and stamped with :data:`STAMPED_METADATA_KEYS`.
     ``on_end_url`` defaults to the "session ended" page, which links back to the
     visitor's admin page (Upscope opens it inside the iframe, where the admin's own
-    pages refuse to be framed); ``retry_url`` defaults to the screen-share page for
-    staff, and to none (no "Retry now" link) for others, who cannot open that page
-    (both absolute, when the actor has a request).
+    pages refuse to be framed); ``retry_url`` defaults to the screen-share page of
+    the default admin site for staff (the admin's page passes its own), and to none
+    (no "Retry now" link) for others, who cannot open that page (both absolute,
+    when the actor has a request).
     The watch URL is returned, never stored: the audit keeps its HMAC only.
     """
-    action = str(AuditEvent.Action.WATCH_URL)
+    action = Action.WATCH_URL
     user = actor.user
     # A watch URL is minted for an agent, so even a command needs a user here.
     _require(
@@ -329,41 +227,29 @@ def start_screenshare(
         "start a screen share",
         server_may=False,
     )
-    with _audit_failure(actor, action, short_id) as audit:
+    with record_failure(actor, action, short_id) as audit:
         short_id = validate_short_id(short_id)
         requested = validate_permissions(permissions)
         granted = perms.narrow(perms.session_permissions_for(user), requested)
         audit["permissions"] = granted
-        sent_metadata = {**validate_metadata(metadata), **_hook_metadata(actor, short_id)}
-        sent_metadata.update(
-            django_user_id=str(user.pk), request_id=actor.request_id, source=actor.source
-        )
-        audit["metadata"] = sent_metadata
-        branding = {
-            "naked": True,
-            "on_end_url": on_end_url
-            or _reverse_absolute(actor, "django_upscope:screenshare_ended", short_id),
-            # The screen-share page is the admin's, so only staff get it as a default.
-            "retry_url": retry_url
-            or (
-                _reverse_absolute(actor, "django_upscope:screenshare", short_id)
-                if user.is_staff
-                else None
-            ),
+        sent_metadata = {
+            **validate_metadata(metadata),
+            **_hook_metadata(actor, short_id),
+            **_stamps(actor),
         }
-        branding = {k: v for k, v in branding.items() if v is not None}
+        audit["metadata"] = sent_metadata
         watch_url = get_client().create_watch_url(
             short_id,
             agent_id=str(user.pk),
             agent_name=agent_name_for(user),
-            branding=branding,
+            branding=_branding(actor, short_id, on_end_url=on_end_url, retry_url=retry_url),
             permissions=granted,
             metadata=sent_metadata,
         )
-    event = _audit(
+    event = record(
         actor,
         action,
-        str(AuditEvent.Outcome.SUCCESS),
+        Outcome.SUCCESS,
         short_id=short_id,
         permissions=granted,
         metadata=sent_metadata,
@@ -379,63 +265,55 @@ def stop_session(actor: Actor, short_id: str) -> AuditEvent:
 
     Needs the screen-share permission. The mirror shows the change at the next refresh.
     """
-    action = str(AuditEvent.Action.STOP_SESSION)
+    action = Action.STOP_SESSION
     _require(actor, perms.can_screenshare(actor.user), action, [short_id], "stop a session")
-    with _audit_failure(actor, action, short_id):
+    with record_failure(actor, action, short_id):
         get_client().stop_session(short_id)
-    return _audit(
+    return record(
         actor,
         action,
-        str(AuditEvent.Outcome.SUCCESS),
+        Outcome.SUCCESS,
         short_id=short_id,
         detail="Upscope confirmed the session is stopped.",
     )
 
 
 def _delete_one(actor: Actor, short_id: str) -> DeleteResult:
-    action = str(AuditEvent.Action.DELETE_VISITOR)
-    already_gone = False
-    not_found: UpscopeError | None = None
-    with _audit_failure(actor, action, short_id, note="Nothing was deleted locally."):
+    not_found: UpscopeVisitorNotFound | None = None
+    note = "Nothing was deleted locally."
+    with record_failure(actor, Action.DELETE_VISITOR, short_id, note=note):
         try:
             get_client().delete_visitor(short_id)
         except UpscopeVisitorNotFound as exc:
             # Upscope has no such visitor: it is gone upstream, so the mirror row is stale.
-            already_gone = True
             not_found = exc
     # The local delete and its audit row commit together: a sync that fetched the
     # visitor earlier looks for this row to avoid writing the visitor back.
     with transaction.atomic():
-        return _remove_and_audit(actor, short_id, already_gone, not_found)
+        return _remove_and_audit(actor, short_id, not_found)
 
 
 def _remove_and_audit(
-    actor: Actor, short_id: str, already_gone: bool, not_found: UpscopeError | None
+    actor: Actor, short_id: str, not_found: UpscopeVisitorNotFound | None
 ) -> DeleteResult:
-    action = str(AuditEvent.Action.DELETE_VISITOR)
+    """Remove the mirror row and audit the delete; ``not_found``: Upscope's 404, if any."""
     removed = sync.remove_visitors([short_id])
-    if already_gone and not_found is not None:
+    if not_found is not None:
         detail = (
             f"Upscope had no visitor {short_id} (already deleted there); "
             f"removed {removed} local row(s)."
         )
-        event = _audit(
-            actor,
-            action,
-            str(AuditEvent.Outcome.SUCCESS),
-            short_id=short_id,
-            detail=detail,
-            status_code=not_found.status_code,
-        )
     else:
-        event = _audit(
-            actor,
-            action,
-            str(AuditEvent.Outcome.SUCCESS),
-            short_id=short_id,
-            detail=f"Deleted in Upscope; removed {removed} local row(s).",
-        )
-    return DeleteResult(short_id, already_gone, removed, event)
+        detail = f"Deleted in Upscope; removed {removed} local row(s)."
+    event = record(
+        actor,
+        Action.DELETE_VISITOR,
+        Outcome.SUCCESS,
+        short_id=short_id,
+        detail=detail,
+        status_code=not_found.status_code if not_found is not None else None,
+    )
+    return DeleteResult(short_id, not_found is not None, removed, event)
 
 
 def delete_visitor(actor: Actor, short_id: str) -> DeleteResult:
@@ -445,16 +323,15 @@ def delete_visitor(actor: Actor, short_id: str) -> DeleteResult:
     visitor is already gone upstream, so the local row is removed too and the
     result says ``already_gone=True``. Any other error leaves the row in place.
     """
-    action = str(AuditEvent.Action.DELETE_VISITOR)
-    _require(actor, _has_perm(actor, perms.DELETE), action, [short_id], "delete visitors")
+    allowed = _has_perm(actor, perms.DELETE)
+    _require(actor, allowed, Action.DELETE_VISITOR, [short_id], "delete visitors")
     return _delete_one(actor, short_id)
 
 
 def delete_visitors(actor: Actor, short_ids: Iterable[str]) -> BulkResult:
     """:func:`delete_visitor` for each visitor; failures are collected, not raised."""
     ids = list(dict.fromkeys(short_ids))
-    action = str(AuditEvent.Action.DELETE_VISITOR)
-    _require(actor, _has_perm(actor, perms.DELETE), action, ids, "delete visitors")
+    _require(actor, _has_perm(actor, perms.DELETE), Action.DELETE_VISITOR, ids, "delete visitors")
     result = BulkResult()
     for short_id in ids:
         try:
@@ -480,11 +357,11 @@ def purge_offline_visitors(actor: Actor) -> AuditEvent:
     Nothing is removed locally here: Upscope only accepts the job, and the mirror
     reflects the result at the next sync.
     """
-    action = str(AuditEvent.Action.PURGE_OFFLINE)
+    action = Action.PURGE_OFFLINE_VISITORS
     _require(actor, _has_perm(actor, perms.PURGE), action, [], "purge offline visitors")
-    with _audit_failure(actor, action):
+    with record_failure(actor, action):
         get_client().delete_offline_visitors()
-    return _audit(actor, action, str(AuditEvent.Outcome.SUCCESS), detail=PURGE_DETAIL)
+    return record(actor, action, Outcome.SUCCESS, detail=PURGE_DETAIL)
 
 
 def _fetch_visitor(short_id: str, with_history: bool, *, mirror: bool) -> VisitorData:
@@ -504,15 +381,15 @@ def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> 
     When Upscope answers 404 the row is marked ``removed_upstream_at`` (kept, as
     ``upscope_sync --prune`` does) and :class:`UpscopeVisitorNotFound` is raised.
     """
-    action = str(AuditEvent.Action.REFRESH_VISITOR)
+    action = Action.REFRESH_VISITOR
     _require(actor, _has_perm(actor, perms.REFRESH), action, [short_id], "refresh visitors")
-    with _audit_failure(actor, action, short_id):
+    with record_failure(actor, action, short_id):
         visitor = _fetch_visitor(short_id, with_history, mirror=True)
     row = sync.upsert_visitor(visitor, with_history=with_history)
-    _audit(
+    record(
         actor,
         action,
-        str(AuditEvent.Outcome.SUCCESS),
+        Outcome.SUCCESS,
         short_id=short_id,
         detail="Refreshed from Upscope" + (" with history." if with_history else "."),
     )

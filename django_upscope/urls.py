@@ -28,6 +28,7 @@ register_converter(ShortIdConverter, "upscope_short_id")
 app_name = "django_upscope"
 
 urlpatterns: list = [
+    # Old address of the admin's screen-share page, kept as a redirect for existing links.
     path(
         "visitors/<upscope_short_id:short_id>/screenshare/",
         views.screenshare,
@@ -37,11 +38,6 @@ urlpatterns: list = [
         "visitors/<upscope_short_id:short_id>/screenshare/ended/",
         views.screenshare_ended,
         name="screenshare_ended",
-    ),
-    path(
-        "visitors/<upscope_short_id:short_id>/session/stop/",
-        views.stop_session,
-        name="stop_session",
     ),
 ]
 

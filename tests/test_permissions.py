@@ -13,6 +13,9 @@ from django.test import RequestFactory
 from django_upscope import permissions as perms
 from django_upscope import services
 from django_upscope.exceptions import UpscopeConfigurationError
+from django_upscope.models import AuditEvent
+
+from .helpers import make_user
 
 ALL_KEYS = {
     "allow_console",
@@ -46,22 +49,12 @@ def expected_for(codenames: set[str]) -> dict[str, bool]:
     return {key: key in on for key in ALL_KEYS}
 
 
-def make_user(codenames, *, superuser=False, staff=True, active=True, name="agent"):
-    user = User.objects.create_user(
-        name, password="pw", is_staff=staff, is_superuser=superuser, is_active=active
-    )
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="django_upscope", codename__in=codenames)
-    )
-    return User.objects.get(pk=user.pk)  # fresh: no permission cache
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("with_screenshare", [True, False], ids=["screenshare", "no-screenshare"])
 @pytest.mark.parametrize("extras", ROLES, ids=lambda r: "+".join(sorted(r)) or "none")
 def test_every_role_combination(extras, with_screenshare):
     codenames = set(extras) | ({"screenshare_visitor"} if with_screenshare else set())
-    user = make_user(codenames)
+    user = make_user("agent", codenames)
     result = perms.session_permissions_for(user)
     assert set(result) == ALL_KEYS
     assert all(isinstance(v, bool) for v in result.values())
@@ -73,7 +66,7 @@ def test_every_role_combination(extras, with_screenshare):
 @pytest.mark.parametrize("console_setting", [False, True])
 def test_superuser_gets_console_only_by_setting(settings, console_setting):
     settings.UPSCOPE = {**settings.UPSCOPE, "SUPERUSER_CONSOLE": console_setting}
-    user = make_user([], superuser=True)
+    user = make_user("agent", [], superuser=True)
     result = perms.session_permissions_for(user)
     assert result == {**dict.fromkeys(ALL_KEYS, True), "allow_console": console_setting}
 
@@ -81,13 +74,13 @@ def test_superuser_gets_console_only_by_setting(settings, console_setting):
 @pytest.mark.django_db
 def test_superuser_console_stays_off_even_with_explicit_permission(settings):
     settings.UPSCOPE = {**settings.UPSCOPE, "SUPERUSER_CONSOLE": False}
-    user = make_user(["remote_console_visitor", "screenshare_visitor"], superuser=True)
+    user = make_user("agent", ["remote_console_visitor", "screenshare_visitor"], superuser=True)
     assert perms.session_permissions_for(user)["allow_console"] is False
 
 
 @pytest.mark.django_db
 def test_inactive_user_may_do_nothing():
-    user = make_user(list(GRANTS), active=False)
+    user = make_user("agent", list(GRANTS), is_active=False)
     assert perms.can_screenshare(user) is False
     assert perms.session_permissions_for(user) == dict.fromkeys(ALL_KEYS, False)
 
@@ -98,7 +91,7 @@ def test_group_permissions_count():
     group.permissions.set(
         Permission.objects.filter(codename__in=["screenshare_visitor", "audio_visitor"])
     )
-    user = make_user([])
+    user = make_user("agent", [])
     user.groups.add(group)
     user = User.objects.get(pk=user.pk)
     assert perms.session_permissions_for(user) == expected_for(
@@ -114,7 +107,7 @@ def only_draw(user):
 @pytest.mark.parametrize("mapper", [only_draw, "tests.test_permissions.only_draw"])
 def test_custom_mapper_replaces_mapping(settings, mapper):
     settings.UPSCOPE = {**settings.UPSCOPE, "PERMISSIONS_MAPPER": mapper}
-    user = make_user(list(GRANTS))
+    user = make_user("agent", list(GRANTS))
     assert perms.session_permissions_for(user) == {
         **dict.fromkeys(ALL_KEYS, False),
         "allow_draw": True,
@@ -124,7 +117,7 @@ def test_custom_mapper_replaces_mapping(settings, mapper):
 @pytest.mark.django_db
 def test_custom_mapper_not_used_without_screenshare(settings):
     settings.UPSCOPE = {**settings.UPSCOPE, "PERMISSIONS_MAPPER": only_draw}
-    user = make_user(["audio_visitor"])
+    user = make_user("agent", ["audio_visitor"])
     assert perms.session_permissions_for(user) == dict.fromkeys(ALL_KEYS, False)
 
 
@@ -141,7 +134,7 @@ def test_custom_mapper_not_used_without_screenshare(settings):
 )
 def test_bad_mapper_is_a_clear_error(settings, mapper, message):
     settings.UPSCOPE = {**settings.UPSCOPE, "PERMISSIONS_MAPPER": mapper}
-    user = make_user(["screenshare_visitor"])
+    user = make_user("agent", ["screenshare_visitor"])
     with pytest.raises(UpscopeConfigurationError, match=message) as info:
         perms.session_permissions_for(user)
     assert info.value.code == "invalid_permissions_mapper"
@@ -179,11 +172,11 @@ def test_permissions_body_sent_to_upscope(settings, role, console_setting, expec
         **({"PERMISSIONS_MAPPER": only_draw} if role == "mapper" else {}),
     }
     if role == "superuser":
-        user = make_user([], superuser=True)
+        user = make_user("agent", [], superuser=True)
     elif role == "mapper":
-        user = make_user(["screenshare_visitor", "audio_visitor"])
+        user = make_user("agent", ["screenshare_visitor", "audio_visitor"])
     else:
-        user = make_user(role)
+        user = make_user("agent", role)
     request = RequestFactory().get("/")
     request.user = user
     with responses.RequestsMock() as rsps:
@@ -191,3 +184,39 @@ def test_permissions_body_sent_to_upscope(settings, role, console_setting, expec
         services.start_screenshare(services.actor_from_request(request, "admin"), "V1")
         body = json.loads(rsps.calls[0].request.body)
     assert body["permissions"] == expected
+
+
+# -- migration 0004: purge_visitors -> purge_offline_visitors --------------------------------
+
+BEFORE = [("django_upscope", "0003_visitor_recent_index")]
+AFTER = [("django_upscope", "0004_purge_offline_visitors_and_audit_source")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_renames_the_purge_permission_keeping_its_grants_and_audit_rows():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old_apps = executor.loader.project_state(BEFORE).apps
+    [old] = Permission.objects.filter(codename="purge_visitors")
+    assert not Permission.objects.filter(codename="purge_offline_visitors").exists()
+    user = User.objects.create_user("purger")
+    user.user_permissions.add(old)
+    group = Group.objects.create(name="cleaners")
+    group.permissions.add(old)
+    events = old_apps.get_model("django_upscope", "AuditEvent").objects
+    events.create(action="purge_offline", outcome="success", source="admin")
+    events.create(action="delete_visitor", outcome="success", source="api")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER)
+
+    [renamed] = Permission.objects.filter(codename="purge_offline_visitors")
+    assert renamed.pk == old.pk
+    assert not Permission.objects.filter(codename="purge_visitors").exists()
+    assert User.objects.get(pk=user.pk).has_perm(perms.PURGE)
+    assert list(group.permissions.values_list("codename", flat=True)) == ["purge_offline_visitors"]
+    actions = sorted(AuditEvent.objects.values_list("action", flat=True))
+    assert actions == ["delete_visitor", "purge_offline_visitors"]

@@ -13,8 +13,7 @@ import logging
 
 import pytest
 import requests
-import responses
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 
@@ -32,6 +31,8 @@ from django_upscope.exceptions import (
 )
 from django_upscope.models import AuditEvent, UsageSnapshot, Visitor
 from django_upscope.testing.factories import VisitorFactory, visitor_payload
+
+from .helpers import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -60,22 +61,6 @@ def upscope_settings(settings):
     }
     settings.ALLOWED_HOSTS = ["*"]
     return settings
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-def make_user(codenames=(), *, superuser=False, username="agent", **fields):
-    user = User.objects.create_user(
-        username, password="pw", is_staff=True, is_superuser=superuser, **fields
-    )
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="django_upscope", codename__in=codenames)
-    )
-    return User.objects.get(pk=user.pk)
 
 
 def actor_for(user, *, path="/upscope/visitors/V1/screenshare/", **meta):
@@ -108,7 +93,7 @@ def audit_dump():
 
 def test_start_screenshare_sends_agent_branding_permissions_and_metadata(rsps):
     user = make_user(
-        ["screenshare_visitor", "audio_visitor"], first_name="Ada", last_name="Lovelace"
+        "agent", ["screenshare_visitor", "audio_visitor"], first_name="Ada", last_name="Lovelace"
     )
     watch_ok(rsps)
     actor = actor_for(user, HTTP_X_REQUEST_ID="req-42", REMOTE_ADDR="203.0.113.9")
@@ -152,7 +137,7 @@ def test_start_screenshare_sends_agent_branding_permissions_and_metadata(rsps):
 
 def test_agent_name_falls_back_to_username(rsps):
     watch_ok(rsps)
-    services.start_screenshare(actor_for(make_user(["screenshare_visitor"])), "V1")
+    services.start_screenshare(actor_for(make_user("agent", ["screenshare_visitor"])), "V1")
     assert sent_json(rsps.calls[0])["agent"] == {
         "id": str(User.objects.get().pk),
         "name": "agent",
@@ -160,7 +145,7 @@ def test_agent_name_falls_back_to_username(rsps):
 
 
 def test_caller_may_narrow_but_never_widen(rsps):
-    user = make_user(["screenshare_visitor", "remote_control_visitor"])
+    user = make_user("agent", ["screenshare_visitor", "remote_control_visitor"])
     watch_ok(rsps)
     share = services.start_screenshare(
         actor_for(user), "V1", permissions={"allow_click": False, "allow_console": True}
@@ -176,7 +161,7 @@ def test_caller_may_narrow_but_never_widen(rsps):
 
 
 def test_unknown_requested_permission_is_refused_before_upstream(rsps):
-    user = make_user(["screenshare_visitor"])
+    user = make_user("agent", ["screenshare_visitor"])
     with pytest.raises(UpscopeInvalidInput, match="allow_teleport"):
         services.start_screenshare(actor_for(user), "V1", permissions={"allow_teleport": True})
     assert len(rsps.calls) == 0
@@ -191,7 +176,7 @@ def hook(request, short_id):
 @pytest.mark.parametrize("metadata_hook", [hook, "tests.test_services.hook"])
 def test_metadata_hook_is_merged_but_cannot_override_stamps(rsps, settings, metadata_hook):
     settings.UPSCOPE = {**settings.UPSCOPE, "METADATA_HOOK": metadata_hook}
-    user = make_user(["screenshare_visitor"])
+    user = make_user("agent", ["screenshare_visitor"])
     watch_ok(rsps)
     services.start_screenshare(
         actor_for(user), "V1", metadata={"request_id": "forged", "ticket": "T-1"}
@@ -206,7 +191,7 @@ def test_metadata_hook_is_merged_but_cannot_override_stamps(rsps, settings, meta
 
 def test_non_flat_hook_output_is_a_configuration_error(rsps, settings):
     settings.UPSCOPE = {**settings.UPSCOPE, "METADATA_HOOK": lambda r, s: {"nested": {"a": 1}}}
-    user = make_user(["screenshare_visitor"])
+    user = make_user("agent", ["screenshare_visitor"])
     with pytest.raises(UpscopeConfigurationError, match="METADATA_HOOK"):
         services.start_screenshare(actor_for(user), "V1")
     assert len(rsps.calls) == 0
@@ -219,7 +204,7 @@ def test_non_flat_hook_output_is_a_configuration_error(rsps, settings):
     ids=["nothing", "everything-but-screenshare"],
 )
 def test_denied_user_gets_permission_denied_and_no_upstream_call(rsps, codenames):
-    user = make_user(codenames)
+    user = make_user("agent", codenames)
     with pytest.raises(PermissionDenied):
         services.start_screenshare(actor_for(user), "V1")
     assert len(rsps.calls) == 0
@@ -253,7 +238,7 @@ def test_command_without_user_cannot_mint(rsps):
     ],
 )  # fmt: skip
 def test_upstream_errors_are_raised_and_audited(rsps, caplog, status, body, error_class, code):
-    user = make_user(["screenshare_visitor"])
+    user = make_user("agent", ["screenshare_visitor"])
     if isinstance(body, dict):
         rsps.post(f"{API}/visitors/V1/watch_url.json", status=status, json=body)
     else:
@@ -269,7 +254,7 @@ def test_upstream_errors_are_raised_and_audited(rsps, caplog, status, body, erro
 
 
 def test_connection_error_is_audited(rsps):
-    user = make_user(["screenshare_visitor"])
+    user = make_user("agent", ["screenshare_visitor"])
     rsps.post(f"{API}/visitors/V1/watch_url.json", body=requests.ConnectionError("refused"))
     with pytest.raises(UpscopeConnectionError):
         services.start_screenshare(actor_for(user), "V1")
@@ -282,7 +267,7 @@ def test_connection_error_is_audited(rsps):
 
 
 def test_invalid_short_id_is_audited_without_upstream_call(rsps):
-    user = make_user(["screenshare_visitor"])
+    user = make_user("agent", ["screenshare_visitor"])
     with pytest.raises(UpscopeInvalidInput):
         services.start_screenshare(actor_for(user), "../etc")
     assert len(rsps.calls) == 0
@@ -292,7 +277,7 @@ def test_invalid_short_id_is_audited_without_upstream_call(rsps):
 def test_success_logs_no_secrets(rsps, caplog):
     caplog.set_level(logging.DEBUG)
     watch_ok(rsps)
-    services.start_screenshare(actor_for(make_user(["screenshare_visitor"])), "V1")
+    services.start_screenshare(actor_for(make_user("agent", ["screenshare_visitor"])), "V1")
     assert "Watch URL minted" in caplog.text
     assert_no_secrets(caplog.text)
 
@@ -302,7 +287,7 @@ def test_success_logs_no_secrets(rsps, caplog):
 
 def test_stop_session(rsps):
     rsps.delete(f"{API}/visitors/V1/session", body="ok")
-    event = services.stop_session(actor_for(make_user(["screenshare_visitor"])), "V1")
+    event = services.stop_session(actor_for(make_user("agent", ["screenshare_visitor"])), "V1")
     assert [c.request.method for c in rsps.calls] == ["DELETE"]
     assert (event.action, event.outcome) == ("stop_session", "success")
     assert event.visitor_short_id == "V1"
@@ -311,7 +296,7 @@ def test_stop_session(rsps):
 def test_stop_session_failure_is_audited(rsps):
     rsps.delete(f"{API}/visitors/V1/session", status=401, json={"error": "invalid_api_key"})
     with pytest.raises(UpscopeAuthenticationError):
-        services.stop_session(actor_for(make_user(["screenshare_visitor"])), "V1")
+        services.stop_session(actor_for(make_user("agent", ["screenshare_visitor"])), "V1")
     event = AuditEvent.objects.get()
     assert (event.action, event.outcome, event.error_code) == (
         "stop_session",
@@ -322,7 +307,7 @@ def test_stop_session_failure_is_audited(rsps):
 
 def test_stop_session_denied(rsps):
     with pytest.raises(PermissionDenied):
-        services.stop_session(actor_for(make_user(["audio_visitor"])), "V1")
+        services.stop_session(actor_for(make_user("agent", ["audio_visitor"])), "V1")
     assert len(rsps.calls) == 0
     assert AuditEvent.objects.get().outcome == "denied"
 
@@ -333,7 +318,7 @@ def test_stop_session_denied(rsps):
 def test_delete_removes_local_row_after_upscope_confirms(rsps):
     VisitorFactory(short_id="V1")
     rsps.delete(f"{API}/visitors/V1.json", json={"status": "ok"})
-    result = services.delete_visitor(actor_for(make_user(["delete_visitor"])), "V1")
+    result = services.delete_visitor(actor_for(make_user("agent", ["delete_visitor"])), "V1")
     assert (result.already_gone, result.removed_locally) == (False, 1)
     assert not Visitor.objects.filter(pk="V1").exists()
     event = AuditEvent.objects.get()
@@ -343,7 +328,7 @@ def test_delete_removes_local_row_after_upscope_confirms(rsps):
 def test_delete_404_means_already_gone_and_removes_locally(rsps):
     VisitorFactory(short_id="V1")
     rsps.delete(f"{API}/visitors/V1.json", status=404, json={"error": "not_found"})
-    result = services.delete_visitor(actor_for(make_user(["delete_visitor"])), "V1")
+    result = services.delete_visitor(actor_for(make_user("agent", ["delete_visitor"])), "V1")
     assert result.already_gone is True
     assert not Visitor.objects.filter(pk="V1").exists()
     event = AuditEvent.objects.get()
@@ -358,7 +343,7 @@ def test_delete_failure_keeps_local_row(rsps, status, error_class):
     VisitorFactory(short_id="V1")
     rsps.delete(f"{API}/visitors/V1.json", status=status, json={"error": "invalid_api_key"})
     with pytest.raises(error_class):
-        services.delete_visitor(actor_for(make_user(["delete_visitor"])), "V1")
+        services.delete_visitor(actor_for(make_user("agent", ["delete_visitor"])), "V1")
     assert Visitor.objects.filter(pk="V1").exists()
     event = AuditEvent.objects.get()
     assert (event.outcome, event.status_code) == ("failure", status)
@@ -368,7 +353,7 @@ def test_delete_failure_keeps_local_row(rsps, status, error_class):
 def test_delete_denied_keeps_row_and_sends_nothing(rsps):
     VisitorFactory(short_id="V1")
     with pytest.raises(PermissionDenied):
-        services.delete_visitor(actor_for(make_user(["screenshare_visitor"])), "V1")
+        services.delete_visitor(actor_for(make_user("agent", ["screenshare_visitor"])), "V1")
     assert len(rsps.calls) == 0
     assert Visitor.objects.filter(pk="V1").exists()
     assert AuditEvent.objects.get().outcome == "denied"
@@ -380,7 +365,9 @@ def test_delete_visitors_reports_partial_failures(rsps):
     rsps.delete(f"{API}/visitors/V1.json", json={"status": "ok"})
     rsps.delete(f"{API}/visitors/V2.json", status=503)
     rsps.delete(f"{API}/visitors/V3.json", status=404)
-    result = services.delete_visitors(actor_for(make_user(["delete_visitor"])), ["V1", "V2", "V3"])
+    result = services.delete_visitors(
+        actor_for(make_user("agent", ["delete_visitor"])), ["V1", "V2", "V3"]
+    )
     assert result.succeeded == ["V1", "V3"]
     assert result.already_gone == ["V3"]
     assert [(sid, type(err)) for sid, err in result.failed] == [("V2", UpscopeUnavailable)]
@@ -408,18 +395,20 @@ def test_api_actor_without_user_is_denied(rsps):
 def test_purge_is_audited_and_keeps_mirror(rsps):
     VisitorFactory(short_id="V1", is_online=False)
     rsps.delete(f"{API}/visitors.json?all=true", json={"status": "ok"})
-    event = services.purge_offline_visitors(actor_for(make_user(["purge_visitors"])))
+    event = services.purge_offline_visitors(
+        actor_for(make_user("agent", ["purge_offline_visitors"]))
+    )
     assert rsps.calls[0].request.url == f"{API}/visitors.json?all=true"
-    assert (event.action, event.outcome) == ("purge_offline", "success")
+    assert (event.action, event.outcome) == ("purge_offline_visitors", "success")
     assert "asynchronously" in event.detail
     assert Visitor.objects.filter(pk="V1").exists()
 
 
 def test_purge_denied(rsps):
     with pytest.raises(PermissionDenied):
-        services.purge_offline_visitors(actor_for(make_user(["delete_visitor"])))
+        services.purge_offline_visitors(actor_for(make_user("agent", ["delete_visitor"])))
     assert len(rsps.calls) == 0
-    assert AuditEvent.objects.get().action == "purge_offline"
+    assert AuditEvent.objects.get().action == "purge_offline_visitors"
 
 
 def test_refresh_visitor_updates_mirror(rsps):
@@ -428,7 +417,7 @@ def test_refresh_visitor_updates_mirror(rsps):
         f"{API}/visitors/V1.json",
         json={"status": "ok", "visitor": visitor_payload("V1", identities=["New Name"])},
     )
-    row = services.refresh_visitor(actor_for(make_user(["refresh_visitor"])), "V1")
+    row = services.refresh_visitor(actor_for(make_user("agent", ["refresh_visitor"])), "V1")
     assert row.display_name == "New Name"
     assert Visitor.objects.get(pk="V1").display_name == "New Name"
     assert AuditEvent.objects.get().action == "refresh_visitor"
@@ -437,7 +426,7 @@ def test_refresh_visitor_updates_mirror(rsps):
 def test_refresh_not_found_is_audited(rsps):
     rsps.get(f"{API}/visitors/V9.json", status=404)
     with pytest.raises(UpscopeVisitorNotFound):
-        services.refresh_visitor(actor_for(make_user(["refresh_visitor"])), "V9")
+        services.refresh_visitor(actor_for(make_user("agent", ["refresh_visitor"])), "V9")
     assert AuditEvent.objects.get().error_code == "visitor_not_found"
 
 
@@ -446,7 +435,7 @@ def test_refresh_not_found_marks_the_mirror_row_removed_upstream(rsps):
     VisitorFactory(short_id="V8")
     rsps.get(f"{API}/visitors/V9.json", status=404)
     with pytest.raises(UpscopeVisitorNotFound):
-        services.refresh_visitor(actor_for(make_user(["refresh_visitor"])), "V9")
+        services.refresh_visitor(actor_for(make_user("agent", ["refresh_visitor"])), "V9")
     # Upscope confirmed it has no such visitor: the row is kept as the record, marked.
     assert Visitor.objects.get(pk="V9").removed_upstream_at is not None
     assert Visitor.objects.get(pk="V8").removed_upstream_at is None
@@ -480,7 +469,7 @@ def test_other_refresh_errors_leave_the_mirror_row_unmarked(rsps):
     VisitorFactory(short_id="V9")
     rsps.get(f"{API}/visitors/V9.json", status=500)
     with pytest.raises(UpscopeUnavailable):
-        services.refresh_visitor(actor_for(make_user(["refresh_visitor"])), "V9")
+        services.refresh_visitor(actor_for(make_user("agent", ["refresh_visitor"])), "V9")
     assert Visitor.objects.get(pk="V9").removed_upstream_at is None
 
 
@@ -509,7 +498,7 @@ def test_get_usage_records_snapshot(rsps):
 def test_on_premise_mint_is_not_supported_and_audited(rsps, settings):
     settings.UPSCOPE = {"BASE_ENDPOINT": "http://onprem.test/cobrowse", "REST_KEY": "rest"}
     with pytest.raises(UpscopeNotSupported):
-        services.start_screenshare(actor_for(make_user(["screenshare_visitor"])), "V1")
+        services.start_screenshare(actor_for(make_user("agent", ["screenshare_visitor"])), "V1")
     assert len(rsps.calls) == 0
     assert AuditEvent.objects.get().error_code == "not_supported_on_premise"
 

@@ -11,7 +11,7 @@ operation                                  Django permission
 read visitors (live and mirror)            ``django_upscope.view_visitor``
 mint a watch URL, stop a session           ``django_upscope.screenshare_visitor``
 delete a visitor                           ``django_upscope.delete_visitor``
-purge offline visitors                     ``django_upscope.purge_visitors``
+purge offline visitors                     ``django_upscope.purge_offline_visitors``
 usage (current and history)                ``django_upscope.view_usagesnapshot``
 sessions                                   ``django_upscope.view_session``
 =========================================  ==========================================

@@ -6,19 +6,10 @@ import json
 import logging
 
 import pytest
-from django.contrib.auth.models import Permission, User
 
 from django_upscope.models import AuditEvent
 
-
-def make_user(username="agent", codenames=(), *, staff=True, superuser=False, **fields):
-    user = User.objects.create_user(
-        username, password="pw", is_staff=staff, is_superuser=superuser, **fields
-    )
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="django_upscope", codename__in=codenames)
-    )
-    return User.objects.get(pk=user.pk)
+from ..helpers import make_user
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django_upscope.models import AuditEvent
 from django_upscope.testing.factories import AuditEventFactory
 
-from .conftest import make_user
+from ..helpers import make_user
 
 CHANGELIST = "/admin/django_upscope/auditevent/"
 
@@ -117,7 +117,9 @@ def test_export_of_real_events_holds_no_watch_url(login, upscope_fake):
     agent = make_user("agent", ["screenshare_visitor", "view_visitor", "view_auditevent"])
     client = login(agent)
     short_id = upscope_fake.add_visitor()
-    page = client.get(reverse("django_upscope:screenshare", args=[short_id])).content.decode()
+    page = client.get(
+        reverse("admin:django_upscope_visitor_screenshare", args=[short_id])
+    ).content.decode()
     [watch_url] = re.findall(r'<iframe id="upscope-watch-frame" src="([^"]+)"', page)
     ids = list(AuditEvent.objects.values_list("pk", flat=True))
     response = client.post(CHANGELIST, {"action": "export_csv", "_selected_action": ids})

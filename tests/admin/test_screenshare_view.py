@@ -12,25 +12,35 @@ from django.urls import reverse
 from django_upscope.models import AuditEvent, Visitor
 from django_upscope.testing.factories import VisitorFactory
 
-from .conftest import assert_secret_free, audit_text, make_user
+from ..helpers import make_user
+from .conftest import assert_secret_free, audit_text
 
 IFRAME_RE = re.compile(r'<iframe id="upscope-watch-frame" src="([^"]+)"')
 
 
 def page_url(short_id):
-    return reverse("django_upscope:screenshare", args=[short_id])
+    return reverse("admin:django_upscope_visitor_screenshare", args=[short_id])
 
 
 def stop_url(short_id):
-    return reverse("django_upscope:stop_session", args=[short_id])
+    return reverse("admin:django_upscope_visitor_stop_session", args=[short_id])
 
 
 def watch_requests(upscope_fake):
     return [r for r in upscope_fake.requests() if r.endpoint == "watch_url"]
 
 
-def test_url_is_where_the_issue_says():
-    assert page_url("abc") == "/upscope/visitors/abc/screenshare/"
+def test_url_is_in_the_visitor_admin():
+    assert page_url("abc") == "/admin/django_upscope/visitor/abc/screenshare/"
+    assert stop_url("abc") == "/admin/django_upscope/visitor/abc/session/stop/"
+
+
+def test_the_old_url_redirects_to_the_admin_page(client, upscope_fake):
+    old = reverse("django_upscope:screenshare", args=["abc"])
+    assert old == "/upscope/visitors/abc/screenshare/"
+    response = client.get(old)
+    assert (response.status_code, response["Location"]) == (302, page_url("abc"))
+    assert upscope_fake.requests() == []
 
 
 # -- who may open it ------------------------------------------------------------------
@@ -47,12 +57,12 @@ def test_anonymous_goes_to_admin_login_without_upstream_call(client, upscope_fak
     assert AuditEvent.objects.count() == 0
 
 
-def test_non_staff_gets_403_without_upstream_call(login, upscope_fake):
+def test_non_staff_goes_to_admin_login_without_upstream_call(login, upscope_fake):
     short_id = upscope_fake.add_visitor()
     user = make_user("customer", ["screenshare_visitor"], staff=False)
     response = login(user).get(page_url(short_id))
-    assert response.status_code == 403
-    assert b"staff members only" in response.content
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("admin:login")
     assert upscope_fake.requests() == []
 
 
@@ -70,8 +80,9 @@ def test_staff_without_screenshare_permission_is_refused_and_audited(login, upsc
 
 @pytest.mark.parametrize("short_id", ["bad.id", "x" * 129, "a%2Fb", "%00"])
 def test_invalid_short_id_is_404_without_upstream_call(login, agent, upscope_fake, short_id):
-    response = login(agent).get(f"/upscope/visitors/{short_id}/screenshare/")
-    assert response.status_code == 404
+    client = login(agent)
+    assert client.get(f"/admin/django_upscope/visitor/{short_id}/screenshare/").status_code == 404
+    assert client.get(f"/upscope/visitors/{short_id}/screenshare/").status_code == 404
     assert upscope_fake.requests() == []
 
 
@@ -89,8 +100,10 @@ def test_page_mints_watch_url_and_renders_iframe(login, agent, upscope_fake, sec
     assert minted.json["agent"] == {"id": str(agent.pk), "name": "Ada Lovelace"}
     assert minted.json["branding"] == {
         "naked": True,
-        "on_end_url": f"http://testserver/upscope/visitors/{short_id}/screenshare/ended/",
-        "retry_url": f"http://testserver/upscope/visitors/{short_id}/screenshare/",
+        "on_end_url": (
+            f"http://testserver/upscope/visitors/{short_id}/screenshare/ended/?admin_site=admin"
+        ),
+        "retry_url": f"http://testserver{page_url(short_id)}",
     }
     assert minted.json["permissions"] == {
         "allow_console": False,
@@ -317,7 +330,11 @@ def test_stop_needs_post_staff_and_csrf(client, login, agent, upscope_fake):
     from django.test import Client
 
     short_id = upscope_fake.add_visitor()
-    assert client.post(stop_url(short_id), HTTP_ACCEPT="application/json").status_code == 401
+    anonymous = client.post(stop_url(short_id), HTTP_ACCEPT="application/json")
+    assert (anonymous.status_code, urlsplit(anonymous["Location"]).path) == (
+        302,
+        reverse("admin:login"),
+    )
     assert login(agent).get(stop_url(short_id)).status_code == 405
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(agent)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_upscope.models import UsageSnapshot
 from django_upscope.testing.factories import UsageSnapshotFactory
 
-from .conftest import make_user
+from ..helpers import make_user
 
 
 def usage_url():

@@ -14,7 +14,8 @@ from django_upscope.fake import state
 from django_upscope.models import AuditEvent, Session, Visitor
 from django_upscope.testing.factories import SessionFactory, VisitorFactory
 
-from .conftest import assert_secret_free, make_user
+from ..helpers import make_user
+from .conftest import assert_secret_free
 
 CHANGELIST = "/admin/django_upscope/visitor/"
 
@@ -60,7 +61,7 @@ def test_changelist_columns_badges_and_screenshare_link(admin_client):
     assert "united kingdom" in html
     assert "Chrome Mobile" in html
     assert "https://shop.example.com/xxx" in html and "x" * 200 not in html.split("title=")[0]
-    assert f'href="{reverse("django_upscope:screenshare", args=["V1"])}"' in html
+    assert f'href="{reverse("admin:django_upscope_visitor_screenshare", args=["V1"])}"' in html
     assert "Start screen share" in html
 
 
@@ -128,13 +129,15 @@ def test_change_form_is_read_only_with_screenshare_button_sessions_and_history(a
     SessionFactory(visitor=visitor, features_used=["click", "draw"])
     html = admin_client.get(change_url("V1")).content.decode()
     assert 'class="upscope-screenshare"' in html
-    assert reverse("django_upscope:screenshare", args=["V1"]) in html
+    assert reverse("admin:django_upscope_visitor_screenshare", args=["V1"]) in html
     assert 'name="_save"' not in html
     assert 'name="short_id"' not in html and 'name="display_name"' not in html
     assert 'type="text"' not in html.split('id="visitor_form"')[1]
     assert "click, draw" in html
     assert "&quot;pageviews&quot;" in html and "&quot;/pricing&quot;" in html
-    assert "Delete" not in html.split('class="submit-row"')[-1][:300]
+    # No delete link (a local-only delete), while the page's other object links are there.
+    assert reverse("admin:django_upscope_visitor_delete", args=["V1"]) not in html
+    assert reverse("admin:django_upscope_visitor_history", args=["V1"]) in html
 
 
 @pytest.mark.django_db
@@ -143,9 +146,12 @@ def test_no_local_only_delete_or_add_or_edit(admin_client):
     actions = admin_client.get(CHANGELIST).context["action_form"].fields["action"].choices
     names = [name for name, _label in actions]
     assert "delete_selected" not in names
-    assert {"delete_from_upscope", "purge_offline", "refresh_from_upscope", "stop_sessions"} <= set(
-        names
-    )
+    assert {
+        "delete_visitors",
+        "purge_offline_visitors",
+        "refresh_visitors",
+        "stop_sessions",
+    } <= set(names)
     assert admin_client.get(CHANGELIST + "V1/delete/").status_code == 403
     assert admin_client.post(CHANGELIST + "V1/change/", {"display_name": "x"}).status_code == 403
     assert admin_client.get(CHANGELIST + "add/").status_code == 403
@@ -157,7 +163,7 @@ def test_actions_offered_by_permission(login):
     VisitorFactory(short_id="V1")
     user = make_user("viewer", ["view_visitor", "refresh_visitor"])
     choices = login(user).get(CHANGELIST).context["action_form"].fields["action"].choices
-    assert [name for name, _ in choices if name] == ["refresh_from_upscope"]
+    assert [name for name, _ in choices if name] == ["refresh_visitors"]
 
 
 # -- actions against the fake ------------------------------------------------------------
@@ -165,13 +171,13 @@ def test_actions_offered_by_permission(login):
 
 def test_delete_action_confirms_then_deletes_remote_and_local(admin_client, upscope_fake):
     ids = mirror_fake_visitors(upscope_fake, 2)
-    page = run_action(admin_client, "delete_from_upscope", ids, confirm=False)
+    page = run_action(admin_client, "delete_visitors", ids, confirm=False)
     assert page.status_code == 200
     assert "Delete these visitors in Upscope and here?" in page.content.decode()
     assert upscope_fake.requests() == []
     assert Visitor.objects.count() == 2
 
-    response = run_action(admin_client, "delete_from_upscope", ids)
+    response = run_action(admin_client, "delete_visitors", ids)
     assert response.status_code == 200
     assert Visitor.objects.count() == 0
     deletes = [r for r in upscope_fake.requests() if r.method == "DELETE"]
@@ -185,7 +191,7 @@ def test_delete_action_confirms_then_deletes_remote_and_local(admin_client, upsc
 def test_delete_action_partial_failure_keeps_failed_rows(admin_client, upscope_fake):
     ids = mirror_fake_visitors(upscope_fake, 3)
     upscope_fake.fail("visitor_delete", status=500, times=1)
-    response = run_action(admin_client, "delete_from_upscope", ids)
+    response = run_action(admin_client, "delete_visitors", ids)
     messages = texts(response)
     [kept] = Visitor.objects.values_list("short_id", flat=True)
     assert any(
@@ -199,7 +205,7 @@ def test_delete_action_partial_failure_keeps_failed_rows(admin_client, upscope_f
 
 def test_delete_action_visitor_already_gone_upstream(admin_client, upscope_fake):
     VisitorFactory(short_id="GoneAlready")
-    response = run_action(admin_client, "delete_from_upscope", ["GoneAlready"])
+    response = run_action(admin_client, "delete_visitors", ["GoneAlready"])
     assert not Visitor.objects.filter(pk="GoneAlready").exists()
     assert any("had already deleted GoneAlready" in m for m in texts(response))
 
@@ -207,7 +213,7 @@ def test_delete_action_visitor_already_gone_upstream(admin_client, upscope_fake)
 def test_delete_action_auth_failure_deletes_nothing(admin_client, upscope_fake, settings):
     ids = mirror_fake_visitors(upscope_fake, 2)
     settings.UPSCOPE = {**settings.UPSCOPE, "API_KEY": "fake_subscription_expired"}
-    response = run_action(admin_client, "delete_from_upscope", ids)
+    response = run_action(admin_client, "delete_visitors", ids)
     assert Visitor.objects.count() == 2
     messages = texts(response)
     assert sum("subscription has expired" in m for m in messages) == 2
@@ -230,12 +236,12 @@ def test_purge_button_confirmation_and_run(admin_client, upscope_fake):
     )
     assert any("asynchronously" in m for m in texts(response))
     assert Visitor.objects.filter(pk="Offline1").exists()
-    assert AuditEvent.objects.get().action == "purge_offline"
+    assert AuditEvent.objects.get().action == "purge_offline_visitors"
 
 
 def test_purge_action_shows_confirmation_posting_to_purge_view(admin_client, upscope_fake):
     VisitorFactory(short_id="V1")
-    page = run_action(admin_client, "purge_offline", ["V1"], confirm=False)
+    page = run_action(admin_client, "purge_offline_visitors", ["V1"], confirm=False)
     html = page.content.decode()
     assert f'action="{reverse("admin:django_upscope_visitor_purge")}"' in html
     assert upscope_fake.requests() == []
@@ -261,9 +267,7 @@ def test_purge_view_needs_permission(login, upscope_fake):
 def test_refresh_action_updates_rows_and_lists_failures(admin_client, upscope_fake):
     [short_id] = mirror_fake_visitors(upscope_fake, 1, identities=["Fresh Name"])
     VisitorFactory(short_id="Missing1")
-    response = run_action(
-        admin_client, "refresh_from_upscope", [short_id, "Missing1"], confirm=False
-    )
+    response = run_action(admin_client, "refresh_visitors", [short_id, "Missing1"], confirm=False)
     messages = texts(response)
     assert Visitor.objects.get(pk=short_id).display_name == "Fresh Name"
     assert any(f"Refreshed 1 visitor(s): {short_id}" in m for m in messages)
@@ -310,15 +314,25 @@ def test_session_admin_is_read_only_with_filters(admin_client):
 def test_session_changelist_query_count_does_not_grow(admin_client, django_assert_max_num_queries):
     SessionFactory.create_batch(3, agents=2)
     with CaptureQueriesContext(connection) as small:
-        admin_client.get("/admin/django_upscope/session/")
+        first = admin_client.get("/admin/django_upscope/session/")
+    assert first.status_code == 200
+    assert first.context["cl"].result_count == 3
     SessionFactory.create_batch(30, agents=2)
     with django_assert_max_num_queries(len(small.captured_queries)):
-        admin_client.get("/admin/django_upscope/session/")
+        response = admin_client.get("/admin/django_upscope/session/")
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 33
+    # The agents column is filled from the prefetch, on every row.
+    assert response.content.decode().count('class="field-agent_names"') == 33
 
 
 @pytest.mark.django_db
 def test_history_json_is_escaped(admin_client):
     VisitorFactory(short_id="V1", history={"x": "<script>alert(1)</script>"})
-    html = admin_client.get(change_url("V1")).content.decode()
+    response = admin_client.get(change_url("V1"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Shown, escaped: the text is on the page as text, never as markup.
+    assert "&quot;x&quot;: &quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in html
     assert "<script>alert(1)</script>" not in html
     assert json.dumps("<script>") not in html

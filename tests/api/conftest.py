@@ -11,8 +11,8 @@ from tests.helpers import make_user
 
 #: The purge permission's codename and its audited action. The admin branch renames both
 #: to ``purge_offline_visitors`` (with a migration): then these two lines change, nothing else.
-PURGE_CODENAME = "purge_visitors"
-PURGE_ACTION = "purge_offline"
+PURGE_CODENAME = "purge_offline_visitors"
+PURGE_ACTION = "purge_offline_visitors"
 
 #: Roles, by the codenames they are given.
 READER = ["view_visitor"]

@@ -215,7 +215,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "get", "visitor_get", "GET", True),
     Operation("get_history", "get with history", "visitor_get", "GET", True),
     Operation("delete", "delete", "visitor_delete", "DELETE", True, "delete_visitor"),
-    Operation("purge", "purge", "purge", "DELETE", False, "purge_offline"),
+    Operation("purge", "purge", "purge", "DELETE", False, "purge_offline_visitors"),
     Operation("watch_url", "watch URL", "watch_url", "POST", True, "watch_url"),
     Operation("stop", "stop", "stop_session", "DELETE", True, "stop_session"),
 )

@@ -16,8 +16,8 @@ SURFACE = "admin"
 CHANGELIST = "admin:django_upscope_visitor_changelist"
 #: Actions: (changelist action, words of the failure message).
 ACTIONS = {
-    "get": ("refresh_from_upscope", "was not refreshed"),
-    "delete": ("delete_from_upscope", "was not deleted (kept here)"),
+    "get": ("refresh_visitors", "was not refreshed"),
+    "delete": ("delete_visitors", "was not deleted (kept here)"),
     "stop_action": ("stop_sessions", "was not stopped"),
 }
 
@@ -39,11 +39,11 @@ def call(client: Any, column: str) -> Any:
     if column == "usage":
         return client.get(reverse("admin:django_upscope_usage"))
     if column == "watch_url":
-        return client.get(reverse("django_upscope:screenshare", args=[SHORT_ID]))
+        return client.get(reverse("admin:django_upscope_visitor_screenshare", args=[SHORT_ID]))
     if column == "stop":
         # What the page's "Stop session" button sends (fetch, JSON back).
         return client.post(
-            reverse("django_upscope:stop_session", args=[SHORT_ID]),
+            reverse("admin:django_upscope_visitor_stop_session", args=[SHORT_ID]),
             headers={"accept": "application/json"},
         )
     if column == "purge":

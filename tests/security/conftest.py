@@ -15,7 +15,7 @@ from importlib.util import find_spec
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -25,13 +25,13 @@ HAS_DRF = find_spec("rest_framework") is not None
 SHORT_ID = "SEC0VISITOR"
 
 
-def make_user(username: str, codenames: Any = (), *, staff: bool = True, **extra: Any) -> User:
-    user = User.objects.create_user(username, password="pw", is_staff=staff, **extra)
-    perms = Permission.objects.filter(content_type__app_label="django_upscope")
-    if codenames != "all":
-        perms = perms.filter(codename__in=list(codenames))
-    user.user_permissions.set(perms)
-    return User.objects.get(pk=user.pk)  # no stale permission cache
+def all_codenames() -> list[str]:
+    """Every permission of the django_upscope app (for ``make_user``)."""
+    return list(
+        Permission.objects.filter(content_type__app_label="django_upscope").values_list(
+            "codename", flat=True
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -65,20 +65,20 @@ ADMIN_SURFACES = [
         "admin screen-share page",
         "admin",
         "GET",
-        lambda sid: reverse("django_upscope:screenshare", args=[sid]),
+        lambda sid: reverse("admin:django_upscope_visitor_screenshare", args=[sid]),
     ),
     Surface(
         "admin screen-share confirmation",
         "admin",
         "POST",
-        lambda sid: reverse("django_upscope:screenshare", args=[sid]),
+        lambda sid: reverse("admin:django_upscope_visitor_screenshare", args=[sid]),
         state_changing=True,
     ),
     Surface(
         "admin stop view",
         "admin",
         "POST",
-        lambda sid: reverse("django_upscope:stop_session", args=[sid]),
+        lambda sid: reverse("admin:django_upscope_visitor_stop_session", args=[sid]),
         state_changing=True,
     ),
     Surface(
@@ -86,7 +86,7 @@ ADMIN_SURFACES = [
         "admin",
         "POST",
         _changelist,
-        {"action": "delete_from_upscope", "_selected_action": SHORT_ID, "post": "yes"},
+        {"action": "delete_visitors", "_selected_action": SHORT_ID, "post": "yes"},
         state_changing=True,
     ),
     Surface(
@@ -94,7 +94,7 @@ ADMIN_SURFACES = [
         "admin",
         "POST",
         _changelist,
-        {"action": "refresh_from_upscope", "_selected_action": SHORT_ID},
+        {"action": "refresh_visitors", "_selected_action": SHORT_ID},
         state_changing=True,
     ),
     Surface(

@@ -23,7 +23,7 @@ from django_upscope import services
 from django_upscope.models import AuditEvent
 from django_upscope.vocabulary import PERMISSION_KEYS
 
-from .conftest import make_user
+from ..helpers import make_user
 
 SESSION_CODENAMES = [
     "screenshare_visitor",
@@ -63,7 +63,7 @@ def test_admin_page_console_only_when_granted(
         user = make_user("agent", [c for c in SESSION_CODENAMES if "console" not in c])
     client.force_login(user)
 
-    response = client.get(reverse("django_upscope:screenshare", args=[visitor]))
+    response = client.get(reverse("admin:django_upscope_visitor_screenshare", args=[visitor]))
 
     assert response.status_code == 200
     [sent] = sent_permissions(upscope_fake)

@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from django_upscope.models import AuditEvent
 
-from .conftest import ADMIN_SURFACES, API_SURFACES, make_user, params, send, upstream_calls
+from ..helpers import make_user
+from .conftest import ADMIN_SURFACES, API_SURFACES, all_codenames, params, send, upstream_calls
 
 STATE_CHANGING = params([s for s in [*ADMIN_SURFACES, *API_SURFACES] if s.state_changing])
 
@@ -48,7 +49,7 @@ def test_every_state_changing_surface_is_covered():
 @pytest.mark.parametrize("surface", STATE_CHANGING)
 def test_forged_request_without_token_is_refused(upscope_fake, visitor, surface):
     client = csrf_client(surface)
-    client.force_login(make_user("boss", "all"))
+    client.force_login(make_user("boss", all_codenames()))
     csrf_token(client)  # the cookie alone (sent by the browser) is not enough
 
     response = send(client, surface)
@@ -63,7 +64,7 @@ def test_forged_request_without_token_is_refused(upscope_fake, visitor, surface)
 @pytest.mark.parametrize("surface", STATE_CHANGING)
 def test_wrong_token_is_refused(upscope_fake, visitor, surface):
     client = csrf_client(surface)
-    client.force_login(make_user("boss", "all"))
+    client.force_login(make_user("boss", all_codenames()))
     csrf_token(client)
     forged = "x" * 32
     if surface.kind == "api":
@@ -78,7 +79,7 @@ def test_wrong_token_is_refused(upscope_fake, visitor, surface):
 @pytest.mark.parametrize("surface", STATE_CHANGING)
 def test_control_with_the_token_goes_through(upscope_fake, visitor, surface):
     client = csrf_client(surface)
-    client.force_login(make_user("boss", "all"))
+    client.force_login(make_user("boss", all_codenames()))
     token = csrf_token(client)
     if surface.kind == "api":
         response = send(client, surface, HTTP_X_CSRFTOKEN=token)

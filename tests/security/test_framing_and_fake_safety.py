@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from django_upscope.fake import state
 
-from .conftest import make_user
+from ..helpers import make_user
+from .conftest import all_codenames
 
 
 def assert_not_framable(response) -> None:
@@ -22,7 +23,7 @@ def assert_not_framable(response) -> None:
 
 
 def page(short_id):
-    return reverse("django_upscope:screenshare", args=[short_id])
+    return reverse("admin:django_upscope_visitor_screenshare", args=[short_id])
 
 
 def test_screenshare_page_is_not_framable(client, upscope_fake, visitor):
@@ -42,8 +43,8 @@ def test_screenshare_error_pages_are_not_framable_either(client, upscope_fake, s
         client.force_login(make_user("staff", ["view_visitor"]))
         expected = 403
     elif situation == "not staff":
-        client.force_login(make_user("customer", "all", staff=False))
-        expected = 403
+        client.force_login(make_user("customer", all_codenames(), staff=False))
+        expected = 302
     else:
         client.force_login(make_user("agent", ["screenshare_visitor"]))
         expected = 503 if situation == "upstream error" else 404
@@ -53,6 +54,14 @@ def test_screenshare_error_pages_are_not_framable_either(client, upscope_fake, s
             short_id = "NOSUCHVISITOR"
     response = client.get(page(short_id))
     assert response.status_code == expected
+    if situation == "not staff":
+        # The admin sends a non-staff user to its login page, which holds nothing to frame
+        # and is sent with Django's X-Frame-Options: DENY.
+        assert response["Location"].startswith(reverse("admin:login"))
+        login_page = client.get(response["Location"])
+        assert login_page.status_code == 200
+        assert login_page["X-Frame-Options"] == "DENY"
+        return
     assert_not_framable(response)
 
 

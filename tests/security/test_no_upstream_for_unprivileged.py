@@ -11,7 +11,8 @@ import pytest
 
 from django_upscope.models import AuditEvent
 
-from .conftest import ADMIN_SURFACES, SURFACES, make_user, params, send, upstream_calls
+from ..helpers import make_user
+from .conftest import ADMIN_SURFACES, SURFACES, all_codenames, params, send, upstream_calls
 
 
 def _refused(response, surface) -> None:
@@ -48,7 +49,7 @@ def test_user_without_permissions_reaches_no_upstream(
 def test_non_staff_with_every_permission_reaches_no_upstream_through_the_admin(
     client, upscope_fake, visitor, surface
 ):
-    client.force_login(make_user("customer", "all", staff=False))
+    client.force_login(make_user("customer", all_codenames(), staff=False))
     response = send(client, surface)
     assert response.status_code in (302, 403)
     if response.status_code == 302:
@@ -69,7 +70,7 @@ def test_staff_who_may_only_view_reaches_no_upstream_through_admin_actions(
 
 @pytest.mark.parametrize("surface", SURFACES)
 def test_control_privileged_staff_reaches_upstream(client, upscope_fake, visitor, surface):
-    client.force_login(make_user("boss", "all"))
+    client.force_login(make_user("boss", all_codenames()))
     response = send(client, surface)
     assert response.status_code < 400, response.content[:500]
     assert bool(upstream_calls(upscope_fake)) is surface.upstream

@@ -30,7 +30,8 @@ from django_upscope.fake import state
 from django_upscope.fake.log_filters import RedactWatchTokens
 from django_upscope.models import AuditEvent
 
-from .conftest import ADMIN_SURFACES, API_SURFACES, HAS_DRF, SHORT_ID, make_user, send
+from ..helpers import make_user
+from .conftest import ADMIN_SURFACES, API_SURFACES, HAS_DRF, SHORT_ID, all_codenames, send
 
 API_KEY = "fake_SECRET_API_KEY_c0ffee42"
 REST_KEY = "fake_SECRET_REST_KEY_0ddba11"
@@ -114,7 +115,7 @@ def faults(watch_url: str) -> list[dict]:
 
 @pytest.fixture
 def boss_client(client):
-    client.force_login(make_user("boss", "all"))
+    client.force_login(make_user("boss", all_codenames()))
     return client
 
 
@@ -125,7 +126,7 @@ def test_cloud_surfaces_leak_nothing(settings, upscope_fake, visitor, boss_clien
     watch_urls = []
 
     # The agent's own answers: the screen-share page and the DRF watch-URL response.
-    own = boss_client.get(reverse("django_upscope:screenshare", args=[visitor]))
+    own = boss_client.get(reverse("admin:django_upscope_visitor_screenshare", args=[visitor]))
     watch_urls.append(html.unescape(IFRAME_RE.search(own.content.decode())[1]))
     own_texts = [own.content.decode()]
     if HAS_DRF:
@@ -146,7 +147,7 @@ def test_cloud_surfaces_leak_nothing(settings, upscope_fake, visitor, boss_clien
 
     # Every error path, with the fake echoing the secrets back.
     exceptions = []
-    actor = services.Actor(user=make_user("agent", "all"), source="command")
+    actor = services.Actor(user=make_user("agent", all_codenames()), source="command")
     for fault in faults(watch_urls[0]):
         state.clear_faults()
         upscope_fake.fail("*", times=None, **fault)
@@ -238,10 +239,10 @@ def test_unsendable_key_is_a_configuration_error_naming_no_key(
     settings, upscope_fake, visitor, boss_client, all_logs, key
 ):
     settings.UPSCOPE = {**settings.UPSCOPE, "API_KEY": key}
-    page = boss_client.get(reverse("django_upscope:screenshare", args=[visitor]))
+    page = boss_client.get(reverse("admin:django_upscope_visitor_screenshare", args=[visitor]))
     assert page.status_code == 502  # a configuration error: 502, as in the API
     assert b"not configured" in page.content
-    actor = services.Actor(user=make_user("agent", "all"), source="command")
+    actor = services.Actor(user=make_user("agent", all_codenames()), source="command")
     with pytest.raises(UpscopeConfigurationError) as caught:
         services.stop_session(actor, visitor)
     texts = [page.content.decode(), exception_text(caught.value), all_logs.text(), audit_text()]
@@ -282,7 +283,7 @@ def test_debug_500_page_shows_no_key(settings, upscope_fake, visitor):
     }
     client = Client(raise_request_exception=False)
     client.force_login(make_user("agent", ["screenshare_visitor"]))
-    response = client.get(reverse("django_upscope:screenshare", args=[visitor]))
+    response = client.get(reverse("admin:django_upscope_visitor_screenshare", args=[visitor]))
     assert response.status_code == 500
     page = response.content.decode()
     assert "metadata hook bug" in page and "UPSCOPE" in page  # the technical page

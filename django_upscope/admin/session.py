@@ -1,0 +1,92 @@
+"""The sessions and agents of the mirror, and the sessions inline of a visitor."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
+
+from ..models import Session
+from .common import FeatureFilter, ReadOnlyMixin, pretty_json
+
+
+class SessionColumnsMixin:
+    """What the session admin and the visitor's session inline show alike."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("agents")  # type: ignore[misc]
+
+    @admin.display(description=gettext_lazy("features used"))
+    def features(self, obj: Session) -> str:
+        return ", ".join(obj.features_used) or "-"
+
+    @admin.display(description=gettext_lazy("agents"))
+    def agent_names(self, obj: Session) -> str:
+        return ", ".join(str(agent) for agent in obj.agents.all()) or "-"
+
+
+class SessionInline(ReadOnlyMixin, SessionColumnsMixin, admin.TabularInline):
+    model = Session
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    fields = (
+        "id",
+        "started_at",
+        "ended_at",
+        "formatted_length",
+        "went_live",
+        "features",
+        "agent_names",
+    )
+    readonly_fields = fields
+    ordering = ("-started_at",)
+
+
+class SessionAdmin(ReadOnlyMixin, SessionColumnsMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "visitor",
+        "started_at",
+        "ended_at",
+        "formatted_length",
+        "went_live",
+        "features",
+        "agent_names",
+    )
+    list_filter = (
+        ("agents", admin.RelatedOnlyFieldListFilter),
+        "started_at",
+        "went_live",
+        FeatureFilter,
+    )
+    list_select_related = ("visitor",)
+    search_fields = ("id", "visitor__short_id", "visitor__display_name", "agents__name")
+    date_hierarchy = "started_at"
+    fields = (
+        "id",
+        "visitor",
+        "started_at",
+        "ended_at",
+        "formatted_length",
+        "formatted_call_length",
+        "went_live",
+        "features",
+        "agent_names",
+        "team_domain",
+        "metadata_pretty",
+        "synced_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("metadata"))
+    def metadata_pretty(self, obj: Session) -> str:
+        return pretty_json(obj.metadata)
+
+
+class AgentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "agent_identifier", "upscope_id", "type", "synced_at")
+    search_fields = ("name", "agent_identifier")
+    list_filter = ("type",)
