@@ -483,7 +483,7 @@ def purge_offline_visitors(actor: Actor) -> AuditEvent:
     action = str(AuditEvent.Action.PURGE_OFFLINE)
     _require(actor, _has_perm(actor, perms.PURGE), action, [], "purge offline visitors")
     with _audit_failure(actor, action):
-        get_client().delete_offline_visitors()
+        get_client().purge_offline_visitors()
     return _audit(actor, action, str(AuditEvent.Outcome.SUCCESS), detail=PURGE_DETAIL)
 
 
