@@ -20,7 +20,7 @@ from django_upscope.resources import (
     visitors_from_list_payload,
 )
 
-from .test_client_payloads import USAGE, VISITOR, WATCH_URL, visitor
+from .payloads import USAGE, VISITOR, WATCH_URL, visitor
 
 UTC = dt.timezone.utc
 PLUS_ONE = dt.timezone(dt.timedelta(hours=1))

@@ -84,6 +84,8 @@ def expect_json(
 ) -> Contract[T]:
     """A JSON body, given to ``parse`` (which raises ``UpscopeInvalidResponse``)."""
 
+    # The payload may hold a watch URL; error reports that show locals must not.
+    @sensitive_variables("payload")
     def read(response: requests.Response, request: Request) -> T:
         payload = json_body(response, request)
         try:

@@ -10,7 +10,7 @@ import responses
 from django_upscope.client import UpscopeClient, get_client
 from django_upscope.exceptions import UpscopeConfigurationError
 
-from .test_client_payloads import (
+from ..payloads import (
     API_KEY,
     BASE_ENDPOINT,
     CLOUD_URL,

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-import responses
 
 from django_upscope import __version__
 from django_upscope.client import UpscopeClient
@@ -21,7 +20,7 @@ from django_upscope.exceptions import (
 )
 from django_upscope.resources import Usage, VisitorData, WatchURL
 
-from .test_client_payloads import (
+from ..payloads import (
     API_KEY,
     BASE_ENDPOINT,
     CLOUD_URL,
@@ -32,29 +31,26 @@ from .test_client_payloads import (
     WATCH_URL,
     cloud_client,
     onprem_client,
-    record_sleeps,
     visitor_detail,
     visitor_list,
 )
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
+@pytest.fixture(autouse=True)
+def _every_stub_is_used(rsps):
+    """Here a stubbed answer that no request asked for is a failure."""
+    rsps.assert_all_requests_are_fired = True
 
 
 @pytest.fixture
 def cloud():
     client = cloud_client()
-    record_sleeps(client)
     return client
 
 
 @pytest.fixture
 def onprem():
     client = onprem_client()
-    record_sleeps(client)
     return client
 
 
@@ -180,14 +176,21 @@ def test_cloud_delete_visitor(rsps, cloud, body, content_type):
     assert_cloud_headers(request)
 
 
-def test_cloud_delete_offline_visitors(rsps, cloud):
+def test_cloud_purge_offline_visitors(rsps, cloud):
     rsps.delete(f"{CLOUD_URL}/visitors.json", json={"status": "ok"})
-    assert cloud.delete_offline_visitors() is None
+    assert cloud.purge_offline_visitors() is None
     request = only_call(rsps)
     assert request.method == "DELETE"
     assert path_of(request) == "/v1.1/visitors.json"
     assert urlsplit(request.url).query == "all=true"
     assert_cloud_headers(request)
+
+
+def test_delete_offline_visitors_is_the_old_name_of_the_purge(rsps, cloud):
+    rsps.delete(f"{CLOUD_URL}/visitors.json", json={"status": "ok"})
+    assert cloud.delete_offline_visitors() is None
+    request = only_call(rsps)
+    assert (request.method, request.url) == ("DELETE", f"{CLOUD_URL}/visitors.json?all=true")
 
 
 def test_cloud_create_watch_url_sends_the_documented_body(rsps, cloud):
@@ -336,7 +339,7 @@ def test_onprem_base_endpoint_trailing_slash(rsps):
 UNSUPPORTED_ON_PREMISE = [
     ("get_usage", lambda c: c.get_usage()),
     ("delete_visitor", lambda c: c.delete_visitor("1234")),
-    ("delete_offline_visitors", lambda c: c.delete_offline_visitors()),
+    ("purge_offline_visitors", lambda c: c.purge_offline_visitors()),
     ("create_watch_url", lambda c: c.create_watch_url("1234", agent_id="1", agent_name="A")),
     ("stop_session", lambda c: c.stop_session("1234")),
     ("get_visitor(with_history=True)", lambda c: c.get_visitor("1234", with_history=True)),
@@ -362,7 +365,7 @@ CLOUD_CALLS = [
     lambda c: c.get_visitor("ABCD1234"),
     lambda c: c.get_visitor("ABCD1234", with_history=True),
     lambda c: c.delete_visitor("ABCD1234"),
-    lambda c: c.delete_offline_visitors(),
+    lambda c: c.purge_offline_visitors(),
     lambda c: c.create_watch_url("ABCD1234", agent_id="1", agent_name="A"),
     lambda c: c.stop_session("ABCD1234"),
 ]
