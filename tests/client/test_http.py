@@ -197,8 +197,16 @@ def test_create_watch_url_then_stop_session(cloud, grace):
 
 
 def test_stop_session_without_a_session_is_fine(cloud, grace):
-    cloud.stop_session("GRACE001")
-    assert _only_request().status == 200
+    assert not state.FakeSession.objects.filter(visitor_id="GRACE001").exists()
+    assert cloud.stop_session("GRACE001") is None
+    request = _only_request()
+    assert (request.method, request.path) == ("DELETE", f"{CLOUD}/visitors/GRACE001/session")
+    assert (request.endpoint, request.credentials) == ("stop_session", "valid")
+    # Upscope answers a plain "ok" when no session is active (the client checks it).
+    assert request.status == 200
+    # The fake neither started nor ended anything.
+    assert not state.FakeSession.objects.filter(visitor_id="GRACE001").exists()
+    assert cloud.get_visitor("GRACE001").is_in_session is False
 
 
 # -- on-premise: every operation ----------------------------------------------------------

@@ -7,6 +7,10 @@ refuses anything else, so an unexpected request fails the test.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -429,3 +433,73 @@ def test_contradictory_or_malformed_client_configuration_is_refused(kwargs, frag
 def test_repr_names_mode_and_url_only():
     assert repr(cloud_client()) == f"<UpscopeClient cloud {CLOUD_URL}>"
     assert repr(onprem_client()) == f"<UpscopeClient on-premise {ONPREM_API}>"
+
+
+# -- without Django settings ----------------------------------------------------------------
+
+STANDALONE = r"""
+import http.server, json, sys, threading
+
+from django.conf import settings
+
+from django_upscope.client import UpscopeClient
+from django_upscope.conf import DEFAULTS
+
+seen = []
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        seen.append((self.path, self.headers.get("X-Api-Key")))
+        body = json.dumps({"usage": {"visitors": {"online_now": 7}}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+url = f"http://127.0.0.1:{server.server_address[1]}/v1.1"
+client = UpscopeClient(
+    api_key="sk_standalone", api_url=url, timeout=5.0, max_retries=0,
+    retry_max_time=1.0, retry_backoff=0.0,
+)
+usage = client.get_usage()
+defaults = UpscopeClient(api_key="sk_standalone", api_url=url)
+server.shutdown()
+print(json.dumps({
+    "online_now": usage.visitors.online_now,
+    "seen": seen,
+    "configured": settings.configured,
+    "defaults": [defaults.timeout, defaults.max_retries, defaults.retry_max_time,
+                 defaults.retry_backoff],
+    "expected": [DEFAULTS[k] for k in ("TIMEOUT", "MAX_RETRIES", "RETRY_MAX_TIME",
+                                       "RETRY_BACKOFF")],
+}))
+"""
+
+
+def test_the_client_works_without_django_settings():
+    # pytest-django configures settings in this process: only a fresh one can tell.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(  # noqa: S603  (our own script, run by this interpreter)
+        [sys.executable, "-c", STANDALONE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["online_now"] == 7
+    assert result["seen"] == [["/v1.1/usage.json", "sk_standalone"]]
+    # Django's settings were never read, so never configured.
+    assert result["configured"] is False
+    assert result["defaults"] == result["expected"]
