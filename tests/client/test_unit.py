@@ -1,6 +1,6 @@
 """Unit tests of UpscopeClient with ``responses``: what goes over the wire, in both modes.
 
-Every test registers the exact method and URL the seeds document; ``responses``
+Every test registers the exact method and URL docs/upscope-api.md documents; ``responses``
 refuses anything else, so an unexpected request fails the test.
 """
 
@@ -88,7 +88,7 @@ def assert_onprem_headers(request) -> None:
     assert request.req_kwargs["timeout"] == TIMEOUT
 
 
-# -- cloud: every operation of seed 000 ------------------------------------------------------
+# -- cloud: every operation (docs/upscope-api.md, "Cloud API") -----------------------------
 
 
 def test_cloud_get_usage(rsps, cloud):
@@ -254,7 +254,7 @@ def test_cloud_stop_session(rsps, cloud, body):
     assert cloud.stop_session("ABCD1234") is None
     request = only_call(rsps)
     assert request.method == "DELETE"
-    # No .json suffix on this one endpoint (seed 000).
+    # No .json suffix on this one endpoint (docs/upscope-api.md, "Stopping a session").
     assert request.url == f"{CLOUD_URL}/visitors/ABCD1234/session"
     assert_cloud_headers(request)
 
@@ -293,7 +293,7 @@ def test_a_caller_session_is_used(rsps):
     assert session.headers["Accept"] == "application/json"
 
 
-# -- on-premise: every operation of seed 002 ----------------------------------------------
+# -- on-premise: every operation (docs/upscope-api.md, "On-premise API") -------------------
 
 
 def test_onprem_latest_visitors(rsps, onprem):
