@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 
 from ..client import UpscopeClient, close_clients
+from ..conf import import_callable
 from . import retry
 
 
@@ -85,7 +87,12 @@ class FakeUpscope:
         return list(_fake("state").received_requests(endpoint))
 
     def client(self, **options: Any) -> UpscopeClient:
-        """An :class:`UpscopeClient` pointed at the fake (options as its constructor's)."""
+        """An :class:`UpscopeClient` pointed at the fake (options as its constructor's).
+
+        Unless ``sleep`` is given, it waits between retries as ``get_client()``'s
+        clients do, with ``UPSCOPE["RETRY_SLEEP"]``.
+        """
+        options.setdefault("sleep", import_callable("RETRY_SLEEP") or time.sleep)
         if self.on_premise:
             client = UpscopeClient(
                 rest_key=self.api_key, base_endpoint=self.base_endpoint, **options
