@@ -7,11 +7,12 @@ them. Unknown keys are reported by the system check ``django_upscope.E004``.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
+from django.conf import ENVIRONMENT_VARIABLE, settings
 from django.utils.module_loading import import_string
 
 from .exceptions import UpscopeConfigurationError
@@ -32,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_RETRIES": 2,
     "RETRY_MAX_TIME": 20.0,
     "RETRY_BACKOFF": 0.5,
+    # How get_client()'s clients wait between retries: a callable (or dotted path)
+    # ``(seconds) -> None``. Test settings point it at a recorder that does not wait
+    # (``django_upscope.testing.retry.record_sleep``).
+    "RETRY_SLEEP": "time.sleep",
     # Permissions: a callable (or dotted path) ``(user) -> dict`` replacing the
     # default mapping of Django permissions to Upscope session permissions.
     "PERMISSIONS_MAPPER": None,
@@ -75,6 +80,18 @@ class UpscopeSettings:
 
 
 upscope_settings = UpscopeSettings()
+
+
+def setting_or_default(name: str) -> Any:
+    """``UPSCOPE[name]`` when Django's settings are configured, else its default.
+
+    Lets :class:`~django_upscope.client.UpscopeClient` run in a script that never
+    configured Django, when every value it needs is passed to it.
+    """
+    # Not configured yet but named in the environment: reading it configures it.
+    if not (settings.configured or os.environ.get(ENVIRONMENT_VARIABLE)):
+        return DEFAULTS[name]
+    return getattr(upscope_settings, name)
 
 
 def import_callable(setting_name: str) -> Callable[..., Any] | None:

@@ -4,11 +4,20 @@ Every error is an :class:`UpscopeError` with ``status_code`` (the HTTP status
 Upscope answered, or ``None`` when no answer came) and ``code`` (a short
 string: Upscope's own error code where it sent one). Messages never contain
 the API key, the REST key or a watch URL.
+
+Each class also says how the pages and the REST API present it, as class
+attributes (as Django REST framework's ``APIException`` does): ``http_status``
+(the status this site answers with), ``title`` and ``explanation`` (for people;
+translated when shown) and ``retry`` (whether trying again may help). A subclass
+inherits what it does not restate; :func:`django_upscope.presentation.describe`
+reads them.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 # Re-exported for old imports; the vocabulary module is their home.
 from .vocabulary import AUTHENTICATION_CODES, AUTHENTICATION_REASONS  # noqa: F401
@@ -18,6 +27,11 @@ class UpscopeError(Exception):
     """Base class of every django-upscope error."""
 
     default_code = "upscope_error"
+    http_status: int = 502
+    title: str | Promise = _("Upscope reported an error")
+    #: ``None``: the explanation is composed from the error (see ``presentation``).
+    explanation: str | Promise | None = None
+    retry: bool = True
 
     def __init__(
         self,
@@ -42,18 +56,29 @@ class UpscopeConfigurationError(UpscopeError, ImproperlyConfigured):
     """The ``UPSCOPE`` setting is missing or contradictory (nothing was sent)."""
 
     default_code = "not_configured"
+    title = _("Upscope is not configured")
+    retry = False
 
 
 class UpscopeNotSupported(UpscopeError):
     """The operation does not exist in the API being used (nothing was sent)."""
 
     default_code = "not_supported_on_premise"
+    http_status = 501
+    title = _("Not available with this Upscope server")
+    explanation = _(
+        "The on-premise Upscope API does not offer this operation; only Upscope's cloud API does."
+    )
+    retry = False
 
 
 class UpscopeInvalidInput(UpscopeError, ValueError):
     """An argument was refused before any request was sent."""
 
     default_code = "invalid_input"
+    http_status = 400
+    title = _("Invalid request")
+    retry = False
 
 
 class UpscopeAPIError(UpscopeError):
@@ -71,18 +96,34 @@ class UpscopeAuthenticationError(UpscopeAPIError):
     """
 
     default_code = "invalid_api_key"
+    title = _("Upscope refused this site's credentials")
+    retry = False
 
 
 class UpscopeVisitorNotFound(UpscopeAPIError):
     """404: Upscope has no visitor with this short_id."""
 
     default_code = "visitor_not_found"
+    http_status = 404
+    title = _("Visitor not found")
+    explanation = _(
+        "Upscope has no visitor with this id. The visitor may have been deleted, "
+        "or the id is wrong."
+    )
+    retry = False
 
 
 class UpscopeSubscriptionLimit(UpscopeAPIError):
     """402: the screen share would pass the subscription's limits."""
 
     default_code = "subscription_limit"
+    http_status = 402
+    title = _("Subscription limit reached")
+    explanation = _(
+        "Upscope refused because this would pass the limits of your Upscope "
+        "subscription (for example the number of agents or concurrent sessions). End "
+        "another session or ask an administrator to raise the plan."
+    )
 
 
 class UpscopeUnavailable(UpscopeError):
@@ -92,6 +133,12 @@ class UpscopeUnavailable(UpscopeError):
     """
 
     default_code = "unavailable"
+    http_status = 503
+    title = _("Upscope is unavailable")
+    explanation = _(
+        "Upscope could not be reached or did not answer in time. This is usually "
+        "temporary: try again in a moment."
+    )
 
     def __init__(
         self,
@@ -109,6 +156,7 @@ class UpscopeTimeout(UpscopeUnavailable):
     """No answer within ``TIMEOUT`` seconds."""
 
     default_code = "timeout"
+    http_status = 504
 
 
 class UpscopeConnectionError(UpscopeUnavailable):
@@ -127,3 +175,8 @@ class UpscopeInvalidResponse(UpscopeError):
     """Upscope's answer was not the documented shape (HTML page, broken JSON...)."""
 
     default_code = "invalid_response"
+    title = _("Upscope sent an unexpected answer")
+    explanation = _(
+        "Upscope answered, but not in the documented form. Try again; if it keeps "
+        "happening, an administrator should check the UPSCOPE settings (API_URL)."
+    )

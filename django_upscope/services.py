@@ -360,7 +360,7 @@ def purge_offline_visitors(actor: Actor) -> AuditEvent:
     action = Action.PURGE_OFFLINE_VISITORS
     _require(actor, _has_perm(actor, perms.PURGE), action, [], "purge offline visitors")
     with record_failure(actor, action):
-        get_client().delete_offline_visitors()
+        get_client().purge_offline_visitors()
     return record(actor, action, Outcome.SUCCESS, detail=PURGE_DETAIL)
 
 

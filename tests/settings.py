@@ -65,6 +65,9 @@ UPSCOPE = {
     "FAKE_ENABLED": True,
     "RETRY_BACKOFF": 0.0,
     "TIMEOUT": 5.0,
+    # Retries through get_client() (live_server threads included) record their
+    # waits instead of sleeping: no test waits for real time.
+    "RETRY_SLEEP": "django_upscope.testing.retry.record_sleep",
 }
 # The fake is deliberately on with DEBUG off here: tests are its purpose.
 SILENCED_SYSTEM_CHECKS = ["django_upscope.E010"]

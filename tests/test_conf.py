@@ -18,6 +18,7 @@ DOCUMENTED_DEFAULTS = {
     "MAX_RETRIES": 2,
     "RETRY_MAX_TIME": 20.0,
     "RETRY_BACKOFF": 0.5,
+    "RETRY_SLEEP": "time.sleep",
     "PERMISSIONS_MAPPER": None,
     "SUPERUSER_CONSOLE": False,
     "METADATA_HOOK": None,

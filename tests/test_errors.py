@@ -1,13 +1,11 @@
-"""django_upscope.errors.describe: one status, title and explanation per Upscope error."""
+"""django_upscope.presentation.describe: one status, title and explanation per Upscope error."""
 
 from __future__ import annotations
 
 import pytest
 
-from django_upscope.client import UpscopeClient
-from django_upscope.errors import describe
+from django_upscope.client.responses import authentication_message
 from django_upscope.exceptions import (
-    AUTHENTICATION_REASONS,
     UpscopeAPIError,
     UpscopeAuthenticationError,
     UpscopeConfigurationError,
@@ -22,6 +20,8 @@ from django_upscope.exceptions import (
     UpscopeUnavailable,
     UpscopeVisitorNotFound,
 )
+from django_upscope.presentation import describe
+from django_upscope.vocabulary import AUTHENTICATION_REASONS
 
 # (error, status, title, retry): README "When Upscope says no" and the REST API's "Errors".
 CASES = [
@@ -67,9 +67,7 @@ def test_configuration_error_says_an_administrator_must_fix_the_settings():
 def test_authentication_reasons_are_one_table_for_client_and_pages(code):
     reason = AUTHENTICATION_REASONS[code]
     page = describe(UpscopeAuthenticationError("x", code=code)).explanation
-    message = UpscopeClient(api_key="k", api_url="https://api.upscope.test/v1.1")._auth_message(
-        code
-    )
+    message = authentication_message(code, on_premise=False)
     assert page.startswith(reason)
     assert message.startswith(reason)
 
@@ -82,3 +80,35 @@ def test_retry_after_is_whole_seconds_rounded_up(seconds, header):
 
 def test_retry_after_only_for_unavailable():
     assert describe(UpscopeVisitorNotFound("gone")).retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "title", "retry"), CASES, ids=[type(c[0]).__name__ for c in CASES]
+)
+def test_the_presentation_is_on_the_class(error, status, title, retry):
+    cls = type(error)
+    assert (cls.http_status, str(cls.title), cls.retry) == (status, title, retry)
+
+
+def test_a_subclass_inherits_the_nearest_presentation():
+    class ProjectTimeout(UpscopeTimeout):
+        pass
+
+    class ProjectConfiguration(UpscopeConfigurationError):
+        pass
+
+    class ProjectLimit(UpscopeSubscriptionLimit):
+        explanation = "Your plan allows one session."
+
+    assert describe(ProjectTimeout("slow")) == describe(UpscopeTimeout("slow"))
+    assert describe(ProjectConfiguration("Set X.")) == describe(UpscopeConfigurationError("Set X."))
+    # A class that states its own explanation is nearer than its parent's.
+    assert describe(ProjectLimit("x")).explanation == "Your plan allows one session."
+    assert describe(ProjectLimit("x")).status == 402
+
+
+def test_old_errors_module_is_the_presentation_module():
+    from django_upscope import errors, presentation
+
+    assert errors.describe is presentation.describe
+    assert errors.ErrorDescription is presentation.ErrorDescription

@@ -21,7 +21,7 @@ from django.views.debug import ExceptionReporter
 from django_upscope.client import UpscopeClient
 from django_upscope.exceptions import UpscopeError
 
-from .test_client_payloads import (
+from .payloads import (
     API_KEY,
     CLOUD_URL,
     ONPREM_API,
@@ -30,7 +30,6 @@ from .test_client_payloads import (
     WATCH_URL,
     cloud_client,
     onprem_client,
-    record_sleeps,
 )
 
 ECHO_HTML = f"<html><body>key={API_KEY} rest={REST_KEY} url={WATCH_URL}</body></html>"
@@ -257,7 +256,6 @@ def test_no_secret_in_errors_logs_or_reports(
 ):
     settings.DEBUG = False
     client = cloud_client() if mode == "cloud" else onprem_client()
-    record_sleeps(client)
     caplog.set_level(logging.DEBUG)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         if answer is not None:

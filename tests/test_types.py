@@ -20,13 +20,13 @@ from django_upscope.resources import (
     visitors_from_list_payload,
 )
 
-from .test_client_payloads import USAGE, VISITOR, WATCH_URL, visitor
+from .payloads import USAGE, VISITOR, WATCH_URL, visitor
 
 UTC = dt.timezone.utc
 PLUS_ONE = dt.timezone(dt.timedelta(hours=1))
 
 
-def test_visitor_from_the_seed_payload():
+def test_visitor_from_the_documented_payload():
     parsed = VisitorData.from_payload(copy.deepcopy(VISITOR))
     assert parsed.short_id == "ABCD1234"
     assert parsed.api_key == "xyzxyzxyz"
@@ -178,7 +178,7 @@ def test_parse_datetime_refuses_what_is_not_a_timestamp(value):
         parse_datetime(value, "visitor.first_seen_at")
 
 
-def test_usage_from_the_seed_payload():
+def test_usage_from_the_documented_payload():
     usage = Usage.from_payload(copy.deepcopy(USAGE))
     assert usage.visitors.online_now == 100
     assert usage.session_seconds.last_30_days == 10000

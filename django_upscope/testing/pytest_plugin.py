@@ -21,13 +21,26 @@ fake's state before the test.
 from __future__ import annotations
 
 import gc
+import importlib
+import time
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from .. import client as client_module
-from ..client import UpscopeClient
+from ..client import UpscopeClient, close_clients
+from ..conf import import_callable
+from . import retry
+
+
+def _fake(module: str) -> ModuleType:
+    """``django_upscope.fake.<module>``, imported on first use.
+
+    Imported late so that loading the plugin does not import the fake's models
+    before Django's app registry is ready.
+    """
+    return importlib.import_module(f"django_upscope.fake.{module}")
 
 
 class FakeUpscope:
@@ -59,30 +72,27 @@ class FakeUpscope:
 
     def seed(self, n: int, seed: int = 0) -> list[str]:
         """Create ``n`` realistic visitors (deterministic for ``seed``); return short_ids."""
-        from ..fake import state
-
-        return state.seed(visitors=n, seed=seed)
+        return _fake("state").seed(visitors=n, seed=seed)
 
     def add_visitor(self, **fields: Any) -> str:
         """Create one visitor (see :func:`django_upscope.fake.state.create_visitor`)."""
-        from ..fake import state
-
-        return state.create_visitor(**fields).short_id
+        return _fake("state").create_visitor(**fields).short_id
 
     def fail(self, endpoint: str, **fault: Any) -> None:
         """Inject a fault (see :func:`django_upscope.fake.state.inject_fault`)."""
-        from ..fake import state
-
-        state.inject_fault(endpoint, **fault)
+        _fake("state").inject_fault(endpoint, **fault)
 
     def requests(self, endpoint: str | None = None) -> list[Any]:
         """What the fake received, oldest first (``RecordedRequest`` objects)."""
-        from ..fake import state
-
-        return list(state.received_requests(endpoint))
+        return list(_fake("state").received_requests(endpoint))
 
     def client(self, **options: Any) -> UpscopeClient:
-        """An :class:`UpscopeClient` pointed at the fake (options as its constructor's)."""
+        """An :class:`UpscopeClient` pointed at the fake (options as its constructor's).
+
+        Unless ``sleep`` is given, it waits between retries as ``get_client()``'s
+        clients do, with ``UPSCOPE["RETRY_SLEEP"]``.
+        """
+        options.setdefault("sleep", import_callable("RETRY_SLEEP") or time.sleep)
         if self.on_premise:
             client = UpscopeClient(
                 rest_key=self.api_key, base_endpoint=self.base_endpoint, **options
@@ -99,15 +109,12 @@ class FakeUpscope:
         then closes the clients' keep-alive connections: a server thread still
         running after the test would touch a database the test no longer owns.
         """
-        from ..fake import wire
-
-        wire.settle()
+        _fake("wire").settle()
         for client in self._clients:
             client.close()
         self._clients.clear()
-        cached = getattr(client_module._local, "client", None)
-        if cached is not None and cached[1].base_url.startswith(self.url):
-            cached[1].close()
+        # get_client()'s clients, in this thread and the live server's.
+        close_clients()
         # A response kept alive by an exception's traceback cycle holds its
         # connection (and a server thread) open until the garbage collector runs.
         gc.collect()
@@ -131,8 +138,6 @@ def _start(live_server: Any, settings: Any, *, on_premise: bool) -> FakeUpscope:
             'path("__upscope__/", include("django_upscope.fake.urls")).',
             pytrace=False,
         )
-    from ..fake import state
-
     current = dict(getattr(settings, "UPSCOPE", None) or {})
     for key in ("API_KEY", "API_URL", "BASE_ENDPOINT", "REST_KEY"):
         current.pop(key, None)
@@ -145,7 +150,7 @@ def _start(live_server: Any, settings: Any, *, on_premise: bool) -> FakeUpscope:
     current.update(fake.settings())
     current["FAKE_ENABLED"] = True
     settings.UPSCOPE = current
-    state.reset()
+    _fake("state").reset()
     return fake
 
 
@@ -167,3 +172,15 @@ def upscope_fake_onprem(
     fake = _start(live_server, settings, on_premise=True)
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def upscope_retry_sleeps() -> Iterator[list[float]]:
+    """The retry waits recorded by ``django_upscope.testing.retry.record_sleep``.
+
+    Empty at the start of the test. Useful when ``UPSCOPE["RETRY_SLEEP"]`` points
+    at the recorder, so retries through ``get_client()`` do not wait.
+    """
+    retry.reset()
+    yield retry.sleeps
+    retry.reset()

@@ -23,14 +23,9 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from django_upscope.client import (
-    BRANDING_KEYS,
-    MAX_QUERY_LENGTH,
-    PERMISSION_KEYS,
-    SHORT_ID_RE,
-    UpscopeClient,
-)
+from django_upscope.client import UpscopeClient
 from django_upscope.exceptions import UpscopeInvalidInput
+from django_upscope.vocabulary import BRANDING_KEYS, MAX_QUERY_LENGTH, PERMISSION_KEYS, SHORT_ID_RE
 
 CLOUD_URL = "https://api.upscope.test/v1.1"
 BASE_ENDPOINT = "https://support.example.test/cobrowsing"

@@ -28,10 +28,13 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 
-from django_upscope import client as client_module
+from django_upscope.client import UpscopeClient, close_clients
+from django_upscope.conf import upscope_settings
 from django_upscope.fake import state
 from django_upscope.models import AuditEvent, UsageSnapshot, Visitor
+from django_upscope.testing import retry
 from django_upscope.testing.factories import VisitorFactory
+from django_upscope.testing.retry import record_sleep
 
 from . import report
 from .matrix import MATRIX_SETTINGS, SEARCH, SHORT_ID, Fault, Operation
@@ -40,6 +43,7 @@ CELLS = pytest.StashKey[dict]()
 CELL = pytest.StashKey[report.CellResult]()
 STARTED = pytest.StashKey[float]()
 HAS_DRF = find_spec("rest_framework") is not None
+RECORD_SLEEP = "django_upscope.testing.retry.record_sleep"
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -130,19 +134,6 @@ def cell(request: pytest.FixtureRequest) -> report.CellResult:
 # -- retries: waits recorded, attempts counted ----------------------------------------------
 
 
-class _RecordingTime:
-    """Stands in for the ``time`` module inside django_upscope.client: sleeps are recorded."""
-
-    def __init__(self) -> None:
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
 class _AttemptLog(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -155,40 +146,34 @@ class _AttemptLog(logging.Handler):
 
 @dataclass
 class RetryProbe:
-    clock: _RecordingTime
     log: _AttemptLog
 
     @property
     def sleeps(self) -> list[float]:
-        return self.clock.sleeps
+        """The waits asked for: test settings' ``RETRY_SLEEP`` records instead of sleeping."""
+        return retry.sleeps
 
     @property
     def failed_attempts(self) -> int:
         return self.log.failed_attempts
 
 
-def _forget_cached_client() -> None:
-    cached = getattr(client_module._local, "client", None)
-    if cached is not None:
-        cached[1].close()
-        del client_module._local.client
-
-
 @pytest.fixture
-def retry_probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[RetryProbe]:
+def retry_probe() -> Iterator[RetryProbe]:
     """Waits between retries are recorded instead of slept; failed attempts are counted."""
-    clock = _RecordingTime()
-    monkeypatch.setattr(client_module, "time", clock)
-    # get_client() caches one client per thread: build the next one with the recording clock.
-    _forget_cached_client()
+    assert upscope_settings.RETRY_SLEEP == RECORD_SLEEP, "tests/settings.py records retry waits"
+    retry.reset()
+    # get_client() caches one client per thread: start from fresh ones.
+    close_clients()
     log = _AttemptLog()
     logger = logging.getLogger("django_upscope.client")
     logger.addHandler(log)
     try:
-        yield RetryProbe(clock, log)
+        yield RetryProbe(log)
     finally:
         logger.removeHandler(log)
-        _forget_cached_client()
+        close_clients()
+        retry.reset()
 
 
 @pytest.fixture(scope="session")
@@ -249,10 +234,10 @@ class World:
     def refused_client(self) -> Any:
         dead = f"http://127.0.0.1:{self.closed_port}/__upscope__"
         if self.fake.on_premise:
-            return client_module.UpscopeClient(
-                rest_key=self.fake.api_key, base_endpoint=f"{dead}/onprem"
+            return UpscopeClient(
+                rest_key=self.fake.api_key, base_endpoint=f"{dead}/onprem", sleep=record_sleep
             )
-        return client_module.UpscopeClient(api_key=self.fake.api_key, api_url=f"{dead}/v1.1")
+        return UpscopeClient(api_key=self.fake.api_key, api_url=f"{dead}/v1.1", sleep=record_sleep)
 
     def attempts(self, endpoint: str, fault: Fault) -> int:
         """Requests the fake received for ``endpoint``; for a refused connection, the

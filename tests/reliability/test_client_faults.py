@@ -28,7 +28,7 @@ def call(client: Any, op: str) -> Any:
     if op == "delete":
         return client.delete_visitor(SHORT_ID)
     if op == "purge":
-        return client.delete_offline_visitors()
+        return client.purge_offline_visitors()
     if op == "watch_url":
         return client.create_watch_url(SHORT_ID, agent_id="7", agent_name="Ann Agent")
     if op == "stop":

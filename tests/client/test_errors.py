@@ -7,9 +7,7 @@ import email.utils
 
 import pytest
 import requests
-import responses
 
-from django_upscope import client as client_module
 from django_upscope.exceptions import (
     UpscopeAPIError,
     UpscopeAuthenticationError,
@@ -23,35 +21,24 @@ from django_upscope.exceptions import (
     UpscopeVisitorNotFound,
 )
 
-from .test_client_payloads import (
+from ..payloads import (
     CLOUD_URL,
     ONPREM_API,
     USAGE,
     cloud_client,
     onprem_client,
-    record_sleeps,
     visitor,
 )
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
 def cloud():
-    client = cloud_client(max_retries=0)
-    record_sleeps(client)
-    return client
+    return cloud_client(max_retries=0)
 
 
 @pytest.fixture
 def onprem():
-    client = onprem_client(max_retries=0)
-    record_sleeps(client)
-    return client
+    return onprem_client(max_retries=0)
 
 
 # (name, method, url, call) for every cloud operation.
@@ -65,7 +52,7 @@ CLOUD_OPERATIONS = [
         f"{CLOUD_URL}/visitors/ABCD1234.json",
         lambda c: c.delete_visitor("ABCD1234"),
     ),
-    ("purge", "DELETE", f"{CLOUD_URL}/visitors.json", lambda c: c.delete_offline_visitors()),
+    ("purge", "DELETE", f"{CLOUD_URL}/visitors.json", lambda c: c.purge_offline_visitors()),
     (
         "watch_url",
         "POST",
@@ -138,49 +125,78 @@ def test_401_without_a_known_code_is_invalid_api_key(rsps, cloud, body, content_
     assert (error.status_code, error.code) == (401, "invalid_api_key")
 
 
-def test_onprem_401_names_the_rest_key(rsps, onprem):
-    error = _raise(
-        rsps,
-        onprem,
-        "GET",
-        f"{ONPREM_API}/visitors/list/latest",
-        lambda c: c.latest_visitors(),
-        status=401,
-        body="Unauthorized",
-    )
-    assert isinstance(error, UpscopeAuthenticationError)
-    assert "UPSCOPE['REST_KEY']" in str(error)
+# -- one request, one answer, one error: the table -------------------------------------
+
+USAGE_CALL = ("GET", f"{CLOUD_URL}/usage.json", lambda c: c.get_usage())
+WATCH_CALL = (
+    "POST",
+    f"{CLOUD_URL}/visitors/ABCD1234/watch_url.json",
+    lambda c: c.create_watch_url("ABCD1234", agent_id="1", agent_name="A"),
+)
+ONPREM_LATEST = ("GET", f"{ONPREM_API}/visitors/list/latest", lambda c: c.latest_visitors())
+ONPREM_VISITOR = ("GET", f"{ONPREM_API}/visitors/1234", lambda c: c.get_visitor("1234"))
+LIST_CALL = ("GET", f"{CLOUD_URL}/list.json", lambda c: c.search_visitors())
+DELETE_CALL = (
+    "DELETE",
+    f"{CLOUD_URL}/visitors/ABCD1234.json",
+    lambda c: c.delete_visitor("ABCD1234"),
+)
 
 
-# -- 402, 404 -----------------------------------------------------------------------------
+def _error(code: str | None = None) -> dict:
+    return {"json": {"status": "error", **({"error": code} if code else {})}}
 
 
-def test_402_on_watch_url_is_the_subscription_limit(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "POST",
-        f"{CLOUD_URL}/visitors/ABCD1234/watch_url.json",
-        lambda c: c.create_watch_url("ABCD1234", agent_id="1", agent_name="A"),
-        status=402,
-        body="Payment Required",
-    )
-    assert type(error) is UpscopeSubscriptionLimit
-    assert (error.status_code, error.code) == (402, "subscription_limit")
+# (id, mode, request, answer, error class, status_code, code, text in the message or None)
+CASES = [
+    ("onprem 401", "onprem", ONPREM_LATEST, {"status": 401, "body": "Unauthorized"},
+     UpscopeAuthenticationError, 401, "invalid_api_key", "UPSCOPE['REST_KEY']"),
+    ("402 watch_url", "cloud", WATCH_CALL, {"status": 402, "body": "Payment Required"},
+     UpscopeSubscriptionLimit, 402, "subscription_limit", "this screen share"),
+    ("402 keeps code", "cloud", WATCH_CALL, {"status": 402, **_error("too_many_sessions")},
+     UpscopeSubscriptionLimit, 402, "too_many_sessions", None),
+    ("onprem 404 visitor", "onprem", ONPREM_VISITOR, {"status": 404, **_error("not_found")},
+     UpscopeVisitorNotFound, 404, "visitor_not_found", "'1234'"),
+    ("onprem 404 list", "onprem", ONPREM_LATEST, {"status": 404},
+     UpscopeAPIError, 404, "http_404", "check UPSCOPE['BASE_ENDPOINT']"),
+    *[
+        (f"{status}", "cloud", USAGE_CALL, {"status": status, "body": "nope"},
+         UpscopeAPIError, status, f"http_{status}", f"answered {status} to GET /usage.json.")
+        for status in (400, 403, 405, 409, 422)
+    ],
+    ("code not a token", "cloud", USAGE_CALL, {"status": 400, **_error("<script>x</script>")},
+     UpscopeAPIError, 400, "http_400", None),
+    ("429 seconds", "cloud", USAGE_CALL, {"status": 429, "headers": {"Retry-After": "12"}},
+     UpscopeRateLimited, 429, "rate_limited", "rate limiting requests (GET /usage.json)"),
+    ("200 status error", "cloud", LIST_CALL, {"status": 200, **_error("search_failed")},
+     UpscopeAPIError, 200, "search_failed", "(search_failed) for GET /list.json"),
+    ("200 status error no code", "cloud", USAGE_CALL, {"status": 200, **_error()},
+     UpscopeAPIError, 200, "api_error", None),
+    ("200 status error auth", "cloud", USAGE_CALL, {"status": 200, **_error("api_not_enabled")},
+     UpscopeAuthenticationError, 200, "api_not_enabled", "UPSCOPE['API_KEY']"),
+    ("200 status error delete", "cloud", DELETE_CALL, {"status": 200, **_error("busy")},
+     UpscopeAPIError, 200, "busy", None),
+    ("html watch_url", "cloud", WATCH_CALL, {"body": "<html>x</html>", "content_type": "text/html"},
+     UpscopeInvalidResponse, 200, "invalid_response", "not JSON (14 bytes)"),
+]  # fmt: skip
 
 
-def test_402_keeps_upscopes_code_when_it_sends_one(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "POST",
-        f"{CLOUD_URL}/visitors/ABCD1234/watch_url.json",
-        lambda c: c.create_watch_url("ABCD1234", agent_id="1", agent_name="A"),
-        status=402,
-        json={"status": "error", "error": "too_many_sessions"},
-    )
-    assert type(error) is UpscopeSubscriptionLimit
-    assert error.code == "too_many_sessions"
+@pytest.mark.parametrize(
+    ("mode", "call", "answer", "error_class", "status_code", "code", "text"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_each_answer_maps_to_one_error(
+    rsps, cloud, onprem, mode, call, answer, error_class, status_code, code, text
+):
+    method, url, operation = call
+    error = _raise(rsps, onprem if mode == "onprem" else cloud, method, url, operation, **answer)
+    assert type(error) is error_class
+    assert (error.status_code, error.code) == (status_code, code)
+    if text is not None:
+        assert text in str(error)
+    assert "<script>" not in str(error)
+    assert len(rsps.calls) == 1
 
 
 @pytest.mark.parametrize(
@@ -193,20 +209,6 @@ def test_404_on_a_visitor_is_visitor_not_found(rsps, cloud, name, method, url, c
     assert "'ABCD1234'" in str(error)
 
 
-def test_onprem_404_on_a_visitor_is_visitor_not_found(rsps, onprem):
-    error = _raise(
-        rsps,
-        onprem,
-        "GET",
-        f"{ONPREM_API}/visitors/1234",
-        lambda c: c.get_visitor("1234"),
-        status=404,
-        json={"status": "error", "error": "not_found"},
-    )
-    assert type(error) is UpscopeVisitorNotFound
-    assert error.status_code == 404
-
-
 @pytest.mark.parametrize(
     ("name", "method", "url", "call"),
     NO_VISITOR_OPERATIONS,
@@ -217,48 +219,6 @@ def test_404_elsewhere_is_an_api_error_hinting_at_the_url(rsps, cloud, name, met
     assert type(error) is UpscopeAPIError
     assert (error.status_code, error.code) == (404, "http_404")
     assert "check UPSCOPE['API_URL']" in str(error)
-
-
-def test_onprem_404_on_a_list_hints_at_base_endpoint(rsps, onprem):
-    error = _raise(
-        rsps,
-        onprem,
-        "GET",
-        f"{ONPREM_API}/visitors/list/latest",
-        lambda c: c.latest_visitors(),
-        status=404,
-    )
-    assert type(error) is UpscopeAPIError
-    assert "check UPSCOPE['BASE_ENDPOINT']" in str(error)
-
-
-@pytest.mark.parametrize("status", [400, 403, 405, 409, 422])
-def test_other_4xx_are_api_errors(rsps, cloud, status):
-    error = _raise(
-        rsps,
-        cloud,
-        "GET",
-        f"{CLOUD_URL}/usage.json",
-        lambda c: c.get_usage(),
-        status=status,
-        body="nope",
-    )
-    assert type(error) is UpscopeAPIError
-    assert (error.status_code, error.code) == (status, f"http_{status}")
-
-
-def test_an_error_code_that_is_not_a_short_token_is_not_copied(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "GET",
-        f"{CLOUD_URL}/usage.json",
-        lambda c: c.get_usage(),
-        status=400,
-        json={"status": "error", "error": "<script>alert(1)</script>"},
-    )
-    assert error.code == "http_400"
-    assert "<script>" not in str(error)
 
 
 def test_redirects_are_not_followed(rsps, cloud):
@@ -278,57 +238,27 @@ def test_redirects_are_not_followed(rsps, cloud):
 # -- 429 and 5xx --------------------------------------------------------------------------
 
 
-def test_429_with_retry_after_seconds(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "GET",
-        f"{CLOUD_URL}/usage.json",
-        lambda c: c.get_usage(),
-        status=429,
-        headers={"Retry-After": "12"},
-    )
-    assert type(error) is UpscopeRateLimited
-    assert isinstance(error, UpscopeUnavailable)
-    assert (error.status_code, error.code, error.retry_after) == (429, "rate_limited", 12.0)
-
-
-def test_429_with_retry_after_http_date(rsps, cloud, monkeypatch):
+def test_429_with_retry_after_http_date(rsps):
     now = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-    monkeypatch.setattr(client_module.time, "time", now.timestamp)
+    cloud = cloud_client(max_retries=0, wall_clock=now.timestamp)
     later = email.utils.format_datetime(now + dt.timedelta(seconds=90), usegmt=True)
-    error = _raise(
-        rsps,
-        cloud,
-        "GET",
-        f"{CLOUD_URL}/usage.json",
-        lambda c: c.get_usage(),
-        status=429,
-        headers={"Retry-After": later},
-    )
+    error = _raise(rsps, cloud, *USAGE_CALL, status=429, headers={"Retry-After": later})
     assert type(error) is UpscopeRateLimited
     assert error.retry_after == 90.0
 
 
-@pytest.mark.parametrize("value", ["", "soon", "-5", "Wed, 01 Jan 2000 00:00:00 GMT"])
-def test_429_with_unusable_or_past_retry_after(rsps, cloud, value):
-    error = _raise(
-        rsps,
-        cloud,
-        "GET",
-        f"{CLOUD_URL}/usage.json",
-        lambda c: c.get_usage(),
-        status=429,
-        headers={"Retry-After": value},
-    )
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("", None), ("soon", None), ("-5", 0.0), ("Wed, 01 Jan 2000 00:00:00 GMT", 0.0)],
+)
+def test_429_with_unusable_or_past_retry_after(rsps, cloud, value, seconds):
+    error = _raise(rsps, cloud, *USAGE_CALL, status=429, headers={"Retry-After": value})
     assert type(error) is UpscopeRateLimited
-    assert error.retry_after in (None, 0.0)
+    assert error.retry_after == seconds
 
 
 def test_429_without_retry_after(rsps, cloud):
-    error = _raise(
-        rsps, cloud, "GET", f"{CLOUD_URL}/usage.json", lambda c: c.get_usage(), status=429
-    )
+    error = _raise(rsps, cloud, *USAGE_CALL, status=429)
     assert type(error) is UpscopeRateLimited
     assert error.retry_after is None
 
@@ -346,6 +276,8 @@ def test_connection_error_and_timeout(rsps, cloud):
     with pytest.raises(UpscopeConnectionError) as info:
         cloud.get_usage()
     assert (info.value.status_code, info.value.code) == (None, "connection_error")
+    # The host it tried (a wrong port shows), not the path of the API.
+    assert "at https://api.upscope.test:443 for GET /usage.json" in str(info.value)
     cause = info.value.__cause__
     assert isinstance(cause, requests.ConnectionError)
     assert str(cause) == "refused"
@@ -356,7 +288,9 @@ def test_connection_error_and_timeout(rsps, cloud):
     with pytest.raises(UpscopeTimeout) as info:
         cloud.get_usage()
     assert (info.value.status_code, info.value.code) == (None, "timeout")
-    assert "7.5 s" in str(info.value)
+    assert "at https://api.upscope.test:443 did not answer GET /usage.json within 7.5 s" in str(
+        info.value
+    )
     assert isinstance(info.value.__cause__, requests.ReadTimeout)
 
 
@@ -393,20 +327,9 @@ def test_a_success_status_with_a_non_json_body_is_invalid(
     error = _raise(rsps, cloud, "GET", url, call, status=200, body=body, content_type=content_type)
     assert type(error) is UpscopeInvalidResponse
     assert (error.status_code, error.code) == (200, "invalid_response")
-    assert content_type in str(error)
-
-
-def test_html_on_watch_url_is_invalid(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "POST",
-        f"{CLOUD_URL}/visitors/ABCD1234/watch_url.json",
-        lambda c: c.create_watch_url("ABCD1234", agent_id="1", agent_name="A"),
-        body="<html>login</html>",
-        content_type="text/html",
-    )
-    assert type(error) is UpscopeInvalidResponse
+    # The size, never what Upscope's headers say about the body.
+    assert f"is not JSON ({len(body.encode())} bytes)" in str(error)
+    assert content_type not in str(error)
 
 
 WRONG_SHAPES = [
@@ -468,7 +391,7 @@ WRONG_SHAPES = [
         lambda c: c.create_watch_url("ABCD1234", agent_id="1", agent_name="A"),
         {"watch_url": 42},
     ),
-    ("purge", f"{CLOUD_URL}/visitors.json", lambda c: c.delete_offline_visitors(), [1]),
+    ("purge", f"{CLOUD_URL}/visitors.json", lambda c: c.purge_offline_visitors(), [1]),
     (
         "delete",
         f"{CLOUD_URL}/visitors/ABCD1234.json",
@@ -484,62 +407,6 @@ def test_wrong_shape_json_is_invalid(rsps, cloud, name, url, call, payload):
     error = _raise(rsps, cloud, method, url, call, status=200, json=payload)
     assert type(error) is UpscopeInvalidResponse
     assert (error.status_code, error.code) == (200, "invalid_response")
-
-
-def test_status_error_with_200_is_an_api_error(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "GET",
-        f"{CLOUD_URL}/list.json",
-        lambda c: c.search_visitors(),
-        status=200,
-        json={"status": "error", "error": "search_failed"},
-    )
-    assert type(error) is UpscopeAPIError
-    assert (error.status_code, error.code) == (200, "search_failed")
-
-
-def test_status_error_without_code_with_200(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "GET",
-        f"{CLOUD_URL}/usage.json",
-        lambda c: c.get_usage(),
-        status=200,
-        json={"status": "error"},
-    )
-    assert type(error) is UpscopeAPIError
-    assert (error.status_code, error.code) == (200, "api_error")
-
-
-def test_status_error_with_an_authentication_code_is_an_authentication_error(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "GET",
-        f"{CLOUD_URL}/usage.json",
-        lambda c: c.get_usage(),
-        status=200,
-        json={"status": "error", "error": "api_not_enabled"},
-    )
-    assert type(error) is UpscopeAuthenticationError
-    assert error.code == "api_not_enabled"
-
-
-def test_status_error_on_a_deletion_is_an_api_error(rsps, cloud):
-    error = _raise(
-        rsps,
-        cloud,
-        "DELETE",
-        f"{CLOUD_URL}/visitors/ABCD1234.json",
-        lambda c: c.delete_visitor("ABCD1234"),
-        status=200,
-        json={"status": "error", "error": "busy"},
-    )
-    assert type(error) is UpscopeAPIError
-    assert error.code == "busy"
 
 
 @pytest.mark.parametrize(
@@ -584,7 +451,27 @@ def test_every_error_class_has_status_code_and_code():
         assert repr(error).startswith(f"{cls.__name__}('message', status_code=None")
 
 
-def test_usage_payload_from_the_seed_still_parses_after_errors(rsps, cloud):
+def test_the_host_in_errors_has_its_port_and_no_credentials(rsps):
+    client = cloud_client(api_url="http://user:pw@127.0.0.1:8123/v1.1", max_retries=0)
+    rsps.get("http://user:pw@127.0.0.1:8123/v1.1/usage.json", body=requests.ConnectionError("x"))
+    with pytest.raises(UpscopeConnectionError) as info:
+        client.get_usage()
+    assert "at http://127.0.0.1:8123 for GET /usage.json" in str(info.value)
+    assert "pw" not in str(info.value) and "/v1.1" not in str(info.value)
+
+
+def test_a_parser_error_is_a_new_error_naming_the_request(rsps, cloud):
+    error = _raise(rsps, cloud, *USAGE_CALL, status=200, json=[1, 2])
+    assert type(error) is UpscopeInvalidResponse
+    assert str(error).startswith(
+        "Upscope's answer to GET /usage.json is not the documented shape: "
+    )
+    assert error.args == (error.message,)
+    # Raised anew (from None), not the parser's error patched in place.
+    assert error.__cause__ is None and error.__suppress_context__
+
+
+def test_usage_payload_still_parses_after_errors(rsps, cloud):
     # A failing answer leaves the client usable: the next call succeeds.
     rsps.get(f"{CLOUD_URL}/usage.json", status=503)
     with pytest.raises(UpscopeUnavailable):

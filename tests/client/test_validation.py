@@ -5,19 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import responses
 
 from django_upscope.exceptions import UpscopeInvalidInput
 from django_upscope.vocabulary import BRANDING_KEYS, PERMISSION_KEYS
 
-from .test_client_payloads import CLOUD_URL, WATCH_URL, cloud_client, onprem_client
-
-
-@pytest.fixture
-def rsps():
-    # Nothing registered: any request that slips through fails the test.
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
+from ..payloads import CLOUD_URL, WATCH_URL, cloud_client, onprem_client
 
 
 @pytest.fixture

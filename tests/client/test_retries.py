@@ -1,14 +1,13 @@
 """Retry rules: which requests are repeated, when, how often and for how long.
 
-The client's ``_sleep`` is replaced by a recorder, so the delays it would have
-waited are asserted and nothing ever sleeps.
+The client's ``sleep`` seam is a recorder, so the delays it would have waited
+are asserted and nothing ever sleeps.
 """
 
 from __future__ import annotations
 
 import pytest
 import requests
-import responses
 
 from django_upscope.exceptions import (
     UpscopeAPIError,
@@ -21,14 +20,13 @@ from django_upscope.exceptions import (
     UpscopeVisitorNotFound,
 )
 
-from .test_client_payloads import (
+from ..payloads import (
     CLOUD_URL,
     ONPREM_API,
     USAGE,
     WATCH_URL,
     cloud_client,
     onprem_client,
-    record_sleeps,
     visitor_detail,
     visitor_list,
 )
@@ -51,15 +49,10 @@ TRANSIENT = [
 TRANSIENT_IDS = [t[0] for t in TRANSIENT]
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
 def make(**kwargs):
-    client = cloud_client(**kwargs)
-    return client, record_sleeps(client)
+    """A cloud client whose retry waits are recorded in the list returned beside it."""
+    delays: list[float] = []
+    return cloud_client(sleep=delays.append, **kwargs), delays
 
 
 def urls(rsps):
@@ -223,7 +216,7 @@ def test_purge_is_retried_but_a_404_on_retry_is_an_error(rsps):
     rsps.delete(PURGE_URL, status=503)
     rsps.delete(PURGE_URL, status=404)
     with pytest.raises(UpscopeAPIError) as info:
-        client.delete_offline_visitors()
+        client.purge_offline_visitors()
     assert info.value.status_code == 404
     assert [c.request.url for c in rsps.calls] == [f"{PURGE_URL}?all=true"] * 2
 
@@ -232,7 +225,7 @@ def test_purge_retried_then_ok(rsps):
     client, delays = make(max_retries=2)
     rsps.delete(PURGE_URL, body=requests.ConnectionError("reset"))
     rsps.delete(PURGE_URL, json={"status": "ok"})
-    client.delete_offline_visitors()
+    client.purge_offline_visitors()
     assert len(rsps.calls) == 2
     assert delays == [0.5]
 
@@ -254,8 +247,8 @@ def test_every_get_is_retried(rsps, url, call, payload):
 
 
 def test_onprem_gets_are_retried(rsps):
-    client = onprem_client(max_retries=1)
-    delays = record_sleeps(client)
+    delays: list[float] = []
+    client = onprem_client(max_retries=1, sleep=delays.append)
     rsps.get(f"{ONPREM_API}/visitors/list/latest", status=503)
     rsps.get(f"{ONPREM_API}/visitors/list/latest", json=visitor_list("1234"))
     assert [v.short_id for v in client.latest_visitors()] == ["1234"]

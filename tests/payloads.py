@@ -1,7 +1,8 @@
-"""Payloads copied from the seed documents, and the secrets the unit tests guard.
+"""Upscope's documented payloads, the secrets the unit tests guard, and client builders.
 
 This module holds no tests: the client unit tests, the type tests and the
-secret tests import from it.
+secret tests import from it. The payloads are the examples of
+``docs/upscope-api.md`` (section named above each).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ SECRETS = (API_KEY, REST_KEY, WATCH_URL, "SECRET_WATCH_TOKEN_99bb")
 
 TIMEOUT = 7.5
 
-# seed 000, "Retrieving usage statistics"
+# docs/upscope-api.md, "Retrieving usage statistics"
 USAGE = {
     "usage": {
         "visitors": {"online_now": 100, "last_24_hrs": 1000, "last_30_days": 40000},
@@ -33,7 +34,7 @@ USAGE = {
     }
 }
 
-# seed 000, "Retrieving a visitor's information"
+# docs/upscope-api.md, "Retrieving a visitor's information"
 VISITOR: dict[str, Any] = {
     "api_key": "xyzxyzxyz",
     "browser_name": "Chrome 65",
@@ -84,7 +85,7 @@ VISITOR: dict[str, Any] = {
 
 
 def visitor(**changes: Any) -> dict[str, Any]:
-    """A deep copy of the seed's visitor with ``changes`` applied."""
+    """A deep copy of the documented visitor with ``changes`` applied."""
     body = copy.deepcopy(VISITOR)
     body.update(changes)
     return body
@@ -98,7 +99,12 @@ def visitor_list(*short_ids: str) -> dict[str, Any]:
     return {"status": "ok", "visitors": [visitor(short_id=s) for s in short_ids]}
 
 
+def never_wait(seconds: float) -> None:
+    """A retry sleep that returns at once: no test ever really waits."""
+
+
 def cloud_client(**kwargs: Any) -> UpscopeClient:
+    """A cloud client with the test key; retries never wait (pass ``sleep=`` to record)."""
     options: dict[str, Any] = {
         "api_key": API_KEY,
         "api_url": CLOUD_URL,
@@ -106,12 +112,14 @@ def cloud_client(**kwargs: Any) -> UpscopeClient:
         "max_retries": 2,
         "retry_max_time": 60.0,
         "retry_backoff": 0.5,
+        "sleep": never_wait,
     }
     options.update(kwargs)
     return UpscopeClient(**options)
 
 
 def onprem_client(**kwargs: Any) -> UpscopeClient:
+    """An on-premise client with the test REST key; retries never wait."""
     options: dict[str, Any] = {
         "rest_key": REST_KEY,
         "base_endpoint": BASE_ENDPOINT,
@@ -119,13 +127,7 @@ def onprem_client(**kwargs: Any) -> UpscopeClient:
         "max_retries": 2,
         "retry_max_time": 60.0,
         "retry_backoff": 0.5,
+        "sleep": never_wait,
     }
     options.update(kwargs)
     return UpscopeClient(**options)
-
-
-def record_sleeps(client: UpscopeClient) -> list[float]:
-    """Replace the client's sleep with a recorder: no test ever really waits."""
-    delays: list[float] = []
-    client._sleep = delays.append
-    return delays

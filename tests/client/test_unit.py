@@ -1,17 +1,20 @@
 """Unit tests of UpscopeClient with ``responses``: what goes over the wire, in both modes.
 
-Every test registers the exact method and URL the seeds document; ``responses``
+Every test registers the exact method and URL docs/upscope-api.md documents; ``responses``
 refuses anything else, so an unexpected request fails the test.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-import responses
 
 from django_upscope import __version__
 from django_upscope.client import UpscopeClient
@@ -21,7 +24,7 @@ from django_upscope.exceptions import (
 )
 from django_upscope.resources import Usage, VisitorData, WatchURL
 
-from .test_client_payloads import (
+from ..payloads import (
     API_KEY,
     BASE_ENDPOINT,
     CLOUD_URL,
@@ -32,29 +35,26 @@ from .test_client_payloads import (
     WATCH_URL,
     cloud_client,
     onprem_client,
-    record_sleeps,
     visitor_detail,
     visitor_list,
 )
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
+@pytest.fixture(autouse=True)
+def _every_stub_is_used(rsps):
+    """Here a stubbed answer that no request asked for is a failure."""
+    rsps.assert_all_requests_are_fired = True
 
 
 @pytest.fixture
 def cloud():
     client = cloud_client()
-    record_sleeps(client)
     return client
 
 
 @pytest.fixture
 def onprem():
     client = onprem_client()
-    record_sleeps(client)
     return client
 
 
@@ -88,7 +88,7 @@ def assert_onprem_headers(request) -> None:
     assert request.req_kwargs["timeout"] == TIMEOUT
 
 
-# -- cloud: every operation of seed 000 ------------------------------------------------------
+# -- cloud: every operation (docs/upscope-api.md, "Cloud API") -----------------------------
 
 
 def test_cloud_get_usage(rsps, cloud):
@@ -180,14 +180,21 @@ def test_cloud_delete_visitor(rsps, cloud, body, content_type):
     assert_cloud_headers(request)
 
 
-def test_cloud_delete_offline_visitors(rsps, cloud):
+def test_cloud_purge_offline_visitors(rsps, cloud):
     rsps.delete(f"{CLOUD_URL}/visitors.json", json={"status": "ok"})
-    assert cloud.delete_offline_visitors() is None
+    assert cloud.purge_offline_visitors() is None
     request = only_call(rsps)
     assert request.method == "DELETE"
     assert path_of(request) == "/v1.1/visitors.json"
     assert urlsplit(request.url).query == "all=true"
     assert_cloud_headers(request)
+
+
+def test_delete_offline_visitors_is_the_old_name_of_the_purge(rsps, cloud):
+    rsps.delete(f"{CLOUD_URL}/visitors.json", json={"status": "ok"})
+    assert cloud.delete_offline_visitors() is None
+    request = only_call(rsps)
+    assert (request.method, request.url) == ("DELETE", f"{CLOUD_URL}/visitors.json?all=true")
 
 
 def test_cloud_create_watch_url_sends_the_documented_body(rsps, cloud):
@@ -247,7 +254,7 @@ def test_cloud_stop_session(rsps, cloud, body):
     assert cloud.stop_session("ABCD1234") is None
     request = only_call(rsps)
     assert request.method == "DELETE"
-    # No .json suffix on this one endpoint (seed 000).
+    # No .json suffix on this one endpoint (docs/upscope-api.md, "Stopping a session").
     assert request.url == f"{CLOUD_URL}/visitors/ABCD1234/session"
     assert_cloud_headers(request)
 
@@ -286,7 +293,7 @@ def test_a_caller_session_is_used(rsps):
     assert session.headers["Accept"] == "application/json"
 
 
-# -- on-premise: every operation of seed 002 ----------------------------------------------
+# -- on-premise: every operation (docs/upscope-api.md, "On-premise API") -------------------
 
 
 def test_onprem_latest_visitors(rsps, onprem):
@@ -336,7 +343,7 @@ def test_onprem_base_endpoint_trailing_slash(rsps):
 UNSUPPORTED_ON_PREMISE = [
     ("get_usage", lambda c: c.get_usage()),
     ("delete_visitor", lambda c: c.delete_visitor("1234")),
-    ("delete_offline_visitors", lambda c: c.delete_offline_visitors()),
+    ("purge_offline_visitors", lambda c: c.purge_offline_visitors()),
     ("create_watch_url", lambda c: c.create_watch_url("1234", agent_id="1", agent_name="A")),
     ("stop_session", lambda c: c.stop_session("1234")),
     ("get_visitor(with_history=True)", lambda c: c.get_visitor("1234", with_history=True)),
@@ -362,7 +369,7 @@ CLOUD_CALLS = [
     lambda c: c.get_visitor("ABCD1234"),
     lambda c: c.get_visitor("ABCD1234", with_history=True),
     lambda c: c.delete_visitor("ABCD1234"),
-    lambda c: c.delete_offline_visitors(),
+    lambda c: c.purge_offline_visitors(),
     lambda c: c.create_watch_url("ABCD1234", agent_id="1", agent_name="A"),
     lambda c: c.stop_session("ABCD1234"),
 ]
@@ -426,3 +433,73 @@ def test_contradictory_or_malformed_client_configuration_is_refused(kwargs, frag
 def test_repr_names_mode_and_url_only():
     assert repr(cloud_client()) == f"<UpscopeClient cloud {CLOUD_URL}>"
     assert repr(onprem_client()) == f"<UpscopeClient on-premise {ONPREM_API}>"
+
+
+# -- without Django settings ----------------------------------------------------------------
+
+STANDALONE = r"""
+import http.server, json, sys, threading
+
+from django.conf import settings
+
+from django_upscope.client import UpscopeClient
+from django_upscope.conf import DEFAULTS
+
+seen = []
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        seen.append((self.path, self.headers.get("X-Api-Key")))
+        body = json.dumps({"usage": {"visitors": {"online_now": 7}}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+url = f"http://127.0.0.1:{server.server_address[1]}/v1.1"
+client = UpscopeClient(
+    api_key="sk_standalone", api_url=url, timeout=5.0, max_retries=0,
+    retry_max_time=1.0, retry_backoff=0.0,
+)
+usage = client.get_usage()
+defaults = UpscopeClient(api_key="sk_standalone", api_url=url)
+server.shutdown()
+print(json.dumps({
+    "online_now": usage.visitors.online_now,
+    "seen": seen,
+    "configured": settings.configured,
+    "defaults": [defaults.timeout, defaults.max_retries, defaults.retry_max_time,
+                 defaults.retry_backoff],
+    "expected": [DEFAULTS[k] for k in ("TIMEOUT", "MAX_RETRIES", "RETRY_MAX_TIME",
+                                       "RETRY_BACKOFF")],
+}))
+"""
+
+
+def test_the_client_works_without_django_settings():
+    # pytest-django configures settings in this process: only a fresh one can tell.
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(  # noqa: S603  (our own script, run by this interpreter)
+        [sys.executable, "-c", STANDALONE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["online_now"] == 7
+    assert result["seen"] == [["/v1.1/usage.json", "sk_standalone"]]
+    # Django's settings were never read, so never configured.
+    assert result["configured"] is False
+    assert result["defaults"] == result["expected"]
