@@ -17,8 +17,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from ..audit import Actor, Source, actor_from_request
-from ..errors import describe
 from ..exceptions import UpscopeError
+from ..presentation import describe
 
 
 def badge(value: bool, yes: str, no: str) -> str:

@@ -12,9 +12,9 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from .. import services
-from ..errors import describe
 from ..exceptions import UpscopeError
 from ..models import UsageSnapshot
+from ..presentation import describe
 from .charts import usage_chart
 from .common import ReadOnlyMixin
 

@@ -37,9 +37,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .. import permissions as perms
 from .. import services
 from ..audit import Actor
-from ..errors import describe
 from ..exceptions import UpscopeError
 from ..models import Visitor
+from ..presentation import describe
 from ..views import ADMIN_SITE_PARAM
 from ..vocabulary import SHORT_ID_RE
 from .common import (

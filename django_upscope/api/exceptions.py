@@ -5,7 +5,7 @@
 everything else. Validation errors add ``"fields"``: the per-field messages.
 
 Upscope's errors answer with the status of
-:func:`django_upscope.errors.describe`, the one mapping the admin uses too (the
+:func:`django_upscope.presentation.describe`, the one mapping the admin uses too (the
 README's table is the reference): 400 invalid input, 402 subscription limit, 404
 visitor not found, 501 not supported on-premise, 502 refused credentials, missing
 configuration or an unexpected answer, 503 unavailable (with ``Retry-After`` when
@@ -27,8 +27,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ..errors import describe
 from ..exceptions import UpscopeError
+from ..presentation import describe
 
 logger = logging.getLogger("django_upscope.api")
 

@@ -441,7 +441,7 @@ ADMIN_AUTH_PHRASES = {
 
 def admin_expected(exp: Expected) -> tuple[int, str]:
     """Status and the words of the admin page (or message) for an error: the same statuses
-    as the DRF API (one mapping, ``django_upscope.errors.describe``)."""
+    as the DRF API (one mapping, ``django_upscope.presentation.describe``)."""
     if exp.error is UpscopeTimeout:
         return 504, "Upscope is unavailable"
     if issubclass(exp.error, UpscopeUnavailable):
