@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The pyenv interpreters for tox (3.10-3.13), put ahead of pyenv's shims.
 PYENV_ROOT ?= $(HOME)/.pyenv
 PYENV_BINS := $(subst $(eval) ,:,$(wildcard $(PYENV_ROOT)/versions/3.1[0-3].*/bin))
-# make tox ARGS="-e py310-dj42 -- -x -q tests/test_types.py"
+# make tox ARGS="-e py310-dj52 -- -x -q tests/test_types.py"
 ARGS ?=
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
