@@ -19,6 +19,7 @@ export DEMO_HOST DEMO_PORT
 
 help:
 	@echo "make demo          example project on the embedded fake: http://$(DEMO_HOST):$(DEMO_PORT)/admin/"
+	@echo "                   (agent console: /console/; DEMO_PORT=8001 for another port)"
 	@echo "make test          ruff, migrations check, tests on SQLite and PostgreSQL, browser tests"
 	@echo "make test-sqlite   the suite on SQLite only (no browser tests)"
 	@echo "make test-pg       the suite on a throwaway PostgreSQL cluster"
@@ -85,5 +86,6 @@ pg-stop:
 
 clean:
 	-scripts/pg_cluster.sh stop
-	rm -rf $(VENV) .tox .pytest_cache .mypy_cache .ruff_cache artifacts db.sqlite3 staticfiles
+	rm -rf $(VENV) .tox .pytest_cache .mypy_cache .ruff_cache artifacts db.sqlite3 db.sqlite3-* \
+		staticfiles
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
