@@ -11,6 +11,9 @@ docs/development.md, "README examples"):
   ``UPSCOPE`` it assigns must pass the library's system checks with no error, every app it
   names must be importable and every ``REST_FRAMEWORK`` throttle rate must reach our throttle.
 - ``<!-- readme-test: django -->``: code for a Django shell. Executed in a test with a database.
+- ``<!-- readme-test: client -->``: client calls. Executed with ``client`` pointed at the
+  embedded fake (the ``upscope_fake`` fixture), which has the visitor ``ABCD1234`` (Joe Smith,
+  joe@example.com) with one past session by the agent ``ext-123``.
 - ``<!-- readme-test: skip: <reason> -->``: not run, for the reason given.
 
 A python block without a marker fails the suite, and so does a change in how many blocks
@@ -40,11 +43,11 @@ from django_upscope.checks import check_settings
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 MARKER = re.compile(
-    r"^<!-- readme-test: (?P<kind>pytest|conftest|settings|django|skip)(?P<rest>.*) -->$"
+    r"^<!-- readme-test: (?P<kind>pytest|conftest|settings|django|client|skip)(?P<rest>.*) -->$"
 )
 
 # How many python blocks of each kind the README has. Update it with the README.
-EXPECTED = {"pytest": 1, "conftest": 1, "settings": 10, "django": 7, "skip": 14}
+EXPECTED = {"pytest": 1, "conftest": 1, "settings": 10, "django": 7, "client": 7, "skip": 7}
 
 
 @dataclass(frozen=True)
@@ -214,3 +217,18 @@ def test_settings_check_catches_a_bad_example():
 @pytest.mark.parametrize("block", of_kind("django"), ids=str)
 def test_django_example_runs(block):
     exec(compile(block.code, "README.md", "exec"), {"__name__": "readme"})  # noqa: S102
+
+
+# -- client examples, against the embedded fake --------------------------------------------
+
+
+@pytest.mark.parametrize("block", of_kind("client"), ids=str)
+def test_client_example_runs(block, upscope_fake):
+    from django_upscope.fake import state
+
+    upscope_fake.add_visitor(
+        short_id="ABCD1234", identities=["Joe Smith", "joe@example.com"], tags=["#customer"]
+    )
+    state.add_session("ABCD1234", agent_name="Joe's agent", agent_identifier="ext-123")
+    exec(compile(block.code, "README.md", "exec"), {"client": upscope_fake.client()})  # noqa: S102
+    assert upscope_fake.requests(), "the example sent nothing to Upscope"
