@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The pyenv interpreters for tox (3.10-3.13), put ahead of pyenv's shims.
 PYENV_ROOT ?= $(HOME)/.pyenv
 PYENV_BINS := $(subst $(eval) ,:,$(wildcard $(PYENV_ROOT)/versions/3.1[0-3].*/bin))
-# make tox ARGS="-e py310-dj42 -- -x -q tests/test_types.py"
+# make tox ARGS="-e py310-dj52 -- -x -q tests/test_types.py"
 ARGS ?=
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
@@ -19,6 +19,7 @@ export DEMO_HOST DEMO_PORT
 
 help:
 	@echo "make demo          example project on the embedded fake: http://$(DEMO_HOST):$(DEMO_PORT)/admin/"
+	@echo "                   (agent console: /console/; DEMO_PORT=8001 for another port)"
 	@echo "make test          ruff, migrations check, tests on SQLite and PostgreSQL, browser tests"
 	@echo "make test-sqlite   the suite on SQLite only (no browser tests)"
 	@echo "make test-pg       the suite on a throwaway PostgreSQL cluster"
@@ -85,5 +86,6 @@ pg-stop:
 
 clean:
 	-scripts/pg_cluster.sh stop
-	rm -rf $(VENV) .tox .pytest_cache .mypy_cache .ruff_cache artifacts db.sqlite3 staticfiles
+	rm -rf $(VENV) .tox .pytest_cache .mypy_cache .ruff_cache artifacts db.sqlite3 db.sqlite3-* \
+		staticfiles
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

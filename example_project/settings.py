@@ -1,9 +1,15 @@
 """Settings of the example project, read from the environment with django-environ.
 
-With neither UPSCOPE_API_KEY nor UPSCOPE_BASE_ENDPOINT set, the project runs on
-the embedded fake Upscope (django_upscope.fake), mounted at /__upscope__/.
+The Upscope variables are handed to ``UPSCOPE`` exactly as given (an empty variable counts as
+not given), so the library's system checks judge them: both cloud and on-premise variables are
+``django_upscope.E001``, a REST key without a base endpoint ``django_upscope.E006``, and no
+credentials at all the warning ``django_upscope.W001``.
+
+With no Upscope variable set and DEBUG on, the project runs on the embedded fake Upscope
+(django_upscope.fake), mounted at /__upscope__/. With DEBUG off the fake is never used.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -14,31 +20,41 @@ env = environ.Env(
     DEBUG=(bool, True),
     ALLOWED_HOSTS=(list, ["127.0.0.1", "localhost"]),
     UPSCOPE_API_KEY=(str, ""),
-    UPSCOPE_API_URL=(str, "https://api.upscope.io/v1.1"),
+    UPSCOPE_API_URL=(str, ""),
     UPSCOPE_BASE_ENDPOINT=(str, ""),
     UPSCOPE_REST_KEY=(str, ""),
     UPSCOPE_FAKE_URL=(str, "http://127.0.0.1:8000/__upscope__"),
 )
-environ.Env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
+# `make demo DEMO_PORT=...` writes UPSCOPE_FAKE_URL here, so that manage.py commands run by
+# hand afterwards reach the demo's server. Variables set in the environment win over the file.
+ENV_FILE = Path(os.environ.get("DJANGO_ENV_FILE", BASE_DIR / ".env"))
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env("DEBUG")
 SECRET_KEY = env("SECRET_KEY", default="django-insecure-example-project-only")
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 
-USE_FAKE_UPSCOPE = not env("UPSCOPE_API_KEY") and not env("UPSCOPE_BASE_ENDPOINT")
+# UPSCOPE key -> the environment variable it comes from.
+UPSCOPE_VARIABLES = {
+    "API_KEY": "UPSCOPE_API_KEY",
+    "API_URL": "UPSCOPE_API_URL",
+    "BASE_ENDPOINT": "UPSCOPE_BASE_ENDPOINT",
+    "REST_KEY": "UPSCOPE_REST_KEY",
+}
+UPSCOPE_GIVEN = {key: env(name) for key, name in UPSCOPE_VARIABLES.items() if env(name)}
+
+# The fake is for development only: with DEBUG off, nothing given means "not configured"
+# (W001), never a quiet fallback to the fake's URL and key.
+USE_FAKE_UPSCOPE = DEBUG and not UPSCOPE_GIVEN
 
 if USE_FAKE_UPSCOPE:
     UPSCOPE = {
         "API_KEY": "fake_demo_key",
         "API_URL": env("UPSCOPE_FAKE_URL").rstrip("/") + "/v1.1",
     }
-elif env("UPSCOPE_BASE_ENDPOINT"):
-    UPSCOPE = {
-        "BASE_ENDPOINT": env("UPSCOPE_BASE_ENDPOINT"),
-        "REST_KEY": env("UPSCOPE_REST_KEY") or None,
-    }
 else:
-    UPSCOPE = {"API_KEY": env("UPSCOPE_API_KEY"), "API_URL": env("UPSCOPE_API_URL")}
+    UPSCOPE = dict(UPSCOPE_GIVEN)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -84,6 +100,18 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# SQLite with several writers at once (the demo's threaded runserver: the fake's request log,
+# the mirror, the audit trail, two agents): without these, a read-then-write transaction
+# fails at once with "database is locked". IMMEDIATE takes the write lock at BEGIN, so a
+# second writer waits (up to `timeout` seconds) instead of failing; WAL lets readers go on
+# while one connection writes.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"

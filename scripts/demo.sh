@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the example project on the embedded fake Upscope, ready to click through.
 #
+#   0. writes UPSCOPE_FAKE_URL into .env (fake mode only), so that manage.py commands run by
+#      hand afterwards reach this demo's server (settings.py reads .env)
 #   1. manage.py migrate
 #   2. manage.py upscope_fake_seed --visitors 300 --seed 42 --reset   (fake mode only)
 #   3. manage.py upscope_sync, when that command exists, against a short-lived server
@@ -9,7 +11,8 @@
 #   5. manage.py runserver $DEMO_HOST:$DEMO_PORT
 #
 # DEMO_PORT (default 8000) and DEMO_HOST (default 127.0.0.1) choose where it is served;
-# UPSCOPE_FAKE_URL follows them unless you set it yourself.
+# UPSCOPE_FAKE_URL follows them unless you set it yourself. DJANGO_ENV_FILE chooses the .env
+# file (default: .env at the repository root, git-ignored).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +26,7 @@ HOST="${DEMO_HOST:-127.0.0.1}"
 PORT="${DEMO_PORT:-8000}"
 BASE_URL="http://$HOST:$PORT"
 export UPSCOPE_FAKE_URL="${UPSCOPE_FAKE_URL:-$BASE_URL/__upscope__}"
+ENV_FILE="${DJANGO_ENV_FILE:-.env}"
 
 manage() { "$PY" manage.py "$@"; }
 has_command() { manage help "$1" >/dev/null 2>&1; }
@@ -39,6 +43,13 @@ import django; django.setup()
 from django.conf import settings
 print(1 if getattr(settings, "USE_FAKE_UPSCOPE", False) else 0)')"
 
+if [ "$USES_FAKE" = 1 ]; then
+    "$PY" -m example_project.demo_env "$ENV_FILE" "UPSCOPE_FAKE_URL=$UPSCOPE_FAKE_URL" \
+        || die "could not write $ENV_FILE"
+    info "Wrote UPSCOPE_FAKE_URL=$UPSCOPE_FAKE_URL to $ENV_FILE: manage.py commands you run
+       by hand (upscope_sync, upscope_fake_seed ...) talk to this demo's server."
+fi
+
 section "Migrating the database"
 manage migrate --no-input
 
@@ -50,7 +61,8 @@ if [ "$USES_FAKE" = 1 ]; then
         info "WARNING: manage.py upscope_fake_seed does not exist yet; the fake starts empty"
     fi
 else
-    info "UPSCOPE_API_KEY or UPSCOPE_BASE_ENDPOINT is set: using that Upscope, not the fake"
+    info "Not using the fake: Upscope variables are set (or DEBUG is off); 'manage.py check'
+       says whether they are complete"
 fi
 
 if has_command upscope_sync; then
@@ -95,5 +107,5 @@ fi
 section "Demo users"
 manage demo_setup --base-url "$BASE_URL"
 
-section "Serving $BASE_URL/admin/ (Ctrl-C stops it)"
+section "Serving $BASE_URL/admin/ and the agent console $BASE_URL/console/ (Ctrl-C stops it)"
 exec "$PY" manage.py runserver "$HOST:$PORT"

@@ -1,13 +1,24 @@
 """The example project's ``demo_setup`` command (users for ``make demo``)."""
 
+import importlib
+import os
+import re
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import clear_url_caches
 
+from example_project.demo_env import set_variables
 from example_project.management.commands.demo_setup import Command
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +90,144 @@ def test_refuses_with_debug_off_unless_forced(settings):
 
     run("--force")
     assert get_user_model().objects.filter(username="admin", is_superuser=True).exists()
+
+
+# -- the links it prints lead somewhere ----------------------------------------------------
+
+
+@pytest.fixture
+def example_urls(settings):
+    """The example project's URLconf, with the fake mounted as `make demo` has it."""
+    import example_project.urls
+
+    settings.USE_FAKE_UPSCOPE = True
+    settings.ROOT_URLCONF = "example_project.urls"
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [ROOT / "example_project" / "templates"]}
+    ]
+    importlib.reload(example_project.urls)
+    clear_url_caches()
+    yield
+    settings.USE_FAKE_UPSCOPE = False
+    importlib.reload(example_project.urls)
+    clear_url_caches()
+
+
+def printed_urls(output: str) -> dict[str, str]:
+    """``label: url`` of each URL line that demo_setup printed."""
+    found = re.findall(r"^\s+([A-Za-z][\w ]*?):\s+(http://\S+)", output, flags=re.MULTILINE)
+    return dict(found)
+
+
+def test_every_printed_link_answers(settings, example_urls, client):
+    settings.DEBUG = True
+    output = run("--base-url", "http://127.0.0.1:8123")
+    urls = printed_urls(output)
+    assert set(urls) == {
+        "Admin",
+        "Visitors",
+        "Sessions",
+        "Audit trail",
+        "Agent console",
+        "Fake Upscope",
+        "its cloud API",
+    }
+    assert urls["Agent console"] == "http://127.0.0.1:8123/console/"
+    # The fake's page is where the client is pointed (UPSCOPE["API_URL"] without /v1.1).
+    assert urls["Fake Upscope"] == "http://127.0.0.1:1/__upscope__/"
+
+    client.force_login(get_user_model().objects.get(username="admin"))
+    pages = {label: url for label, url in urls.items() if label != "its cloud API"}
+    for label, url in pages.items():
+        response = client.get(urlsplit(url).path)
+        assert response.status_code == 200, (label, url, response.status_code)
+
+
+def test_a_wrong_fake_link_would_be_caught(settings, example_urls, client):
+    # Positive control for the test above: the old link (the API's root) is a 404.
+    settings.DEBUG = True
+    assert client.get("/__upscope__/v1.1/").status_code == 404
+    assert client.get("/__upscope__/").status_code == 200
+
+
+# -- make demo's .env: manage.py commands run by hand reach the demo's port ---------------
+
+
+def test_set_variables_replaces_appends_and_keeps_the_rest(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# mine\nSECRET_KEY=abc\nUPSCOPE_FAKE_URL=http://127.0.0.1:8000/__upscope__\n"
+        "export UPSCOPE_FAKE_URL=http://old\n"
+    )
+    set_variables(env_file, {"UPSCOPE_FAKE_URL": "http://127.0.0.1:8123/__upscope__", "X": "1"})
+    assert env_file.read_text() == (
+        "# mine\nSECRET_KEY=abc\nUPSCOPE_FAKE_URL=http://127.0.0.1:8123/__upscope__\nX=1\n"
+    )
+
+
+def test_set_variables_creates_the_file_with_a_header(tmp_path):
+    env_file = tmp_path / ".env"
+    set_variables(env_file, {"UPSCOPE_FAKE_URL": "http://127.0.0.1:8123/__upscope__"})
+    text = env_file.read_text()
+    assert text.startswith("# The example project's settings")
+    assert text.endswith("\nUPSCOPE_FAKE_URL=http://127.0.0.1:8123/__upscope__\n")
+
+
+def test_set_variables_refuses_a_value_on_two_lines(tmp_path):
+    with pytest.raises(ValueError, match="spans lines"):
+        set_variables(tmp_path / ".env", {"UPSCOPE_FAKE_URL": "http://x\nDEBUG=False"})
+    assert not (tmp_path / ".env").exists()
+
+
+def example_api_url(env_file: Path, **variables: str) -> str:
+    """UPSCOPE["API_URL"] of the example project in a fresh process, reading ``env_file``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("UPSCOPE_") and k not in ("DEBUG", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(DJANGO_ENV_FILE=str(env_file), PYTHONPATH=str(ROOT), **variables)
+    code = "from django.conf import settings; print(settings.UPSCOPE['API_URL'])"
+    result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_manual_command_after_the_demo_uses_the_demo_port(tmp_path):
+    env_file = tmp_path / ".env"
+    # What scripts/demo.sh runs for `make demo DEMO_PORT=8123`.
+    subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "example_project.demo_env",
+            str(env_file),
+            "UPSCOPE_FAKE_URL=http://127.0.0.1:8123/__upscope__",
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    assert example_api_url(env_file) == "http://127.0.0.1:8123/__upscope__/v1.1"
+    # The environment still wins over the file.
+    assert (
+        example_api_url(env_file, UPSCOPE_FAKE_URL="http://127.0.0.1:9000/__upscope__")
+        == "http://127.0.0.1:9000/__upscope__/v1.1"
+    )
+    # Positive control: without the file, the default port.
+    assert example_api_url(tmp_path / "none.env") == "http://127.0.0.1:8000/__upscope__/v1.1"
+
+
+def test_demo_script_writes_the_env_file_before_anything_else():
+    # The one line of scripts/demo.sh the test above stands for.
+    script = (ROOT / "scripts" / "demo.sh").read_text()
+    call = '"$PY" -m example_project.demo_env "$ENV_FILE" "UPSCOPE_FAKE_URL=$UPSCOPE_FAKE_URL"'
+    assert call in script
+    assert script.index(call) < script.index("manage migrate")

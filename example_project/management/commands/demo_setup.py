@@ -123,5 +123,9 @@ class Command(BaseCommand):
         out(f"  Visitors:        {base}/admin/django_upscope/visitor/")
         out(f"  Sessions:        {base}/admin/django_upscope/session/")
         out(f"  Audit trail:     {base}/admin/django_upscope/auditevent/")
+        out(f"  Agent console:   {base}/console/")
         if getattr(settings, "USE_FAKE_UPSCOPE", False):
-            out(f"  Fake Upscope:    {base}/__upscope__/v1.1/  (key: fake_demo_key)")
+            # The fake's own page (its addresses and counts), where the client is pointed.
+            api_url = settings.UPSCOPE["API_URL"]
+            out(f"  Fake Upscope:    {api_url.removesuffix('/v1.1')}/")
+            out(f"    its cloud API: {api_url}  (key: {settings.UPSCOPE['API_KEY']})")
