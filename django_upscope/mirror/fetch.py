@@ -18,7 +18,16 @@ from dataclasses import dataclass
 
 from .. import resources
 from ..client import UpscopeClient
-from ..exceptions import UpscopeError, UpscopeUnavailable
+from ..exceptions import (
+    UpscopeAuthenticationError,
+    UpscopeConfigurationError,
+    UpscopeError,
+    UpscopeNotSupported,
+    UpscopeUnavailable,
+)
+
+#: Errors no other visitor would escape: credentials refused, configuration wrong.
+FATAL_ERRORS = (UpscopeAuthenticationError, UpscopeConfigurationError, UpscopeNotSupported)
 
 #: A run stops when this many visitors in a row fail with Upscope unavailable.
 MAX_CONSECUTIVE_UNAVAILABLE = 5
@@ -100,8 +109,9 @@ class Fetchers:
         keep_open: UpscopeClient | None = None,
     ) -> None:
         self.stop = threading.Event()
-        #: Why the fetchers stopped by themselves (Upscope kept failing), if they did.
-        self.error: UpscopeUnavailable | None = None
+        #: Why the fetchers stopped by themselves (a fatal error, or Upscope kept
+        #: failing), if they did.
+        self.error: UpscopeError | None = None
         self.gate = gate
         self.with_history = with_history
         self.max_pause = max_pause
@@ -143,13 +153,16 @@ class Fetchers:
         return result
 
     def _count(self, result: Fetched) -> None:
-        """Stop every fetcher once Upscope failed too many visitors in a row, in the
-        order the answers came."""
+        """Stop every fetcher at a fatal error, or once Upscope failed too many
+        visitors in a row (in the order the answers came)."""
         with self._clients_lock:
             if result.visitor is not None:
                 self._unavailable_in_a_row = 0
                 return
             exc = result.error
+            if isinstance(exc, FATAL_ERRORS) and self.error is None:
+                self.error = exc
+                self.stop.set()
             if not isinstance(exc, UpscopeUnavailable):
                 return
             self._unavailable_in_a_row += 1

@@ -22,14 +22,11 @@ from .. import models, resources
 from ..client import UpscopeClient, get_client
 from ..conf import number_problem, upscope_settings
 from ..exceptions import (
-    UpscopeAuthenticationError,
-    UpscopeConfigurationError,
     UpscopeError,
-    UpscopeNotSupported,
     UpscopeVisitorNotFound,
 )
 from .columns import listing_hash
-from .fetch import Clock, Fetched, Fetchers, RateGate, Sleep
+from .fetch import FATAL_ERRORS, Clock, Fetched, Fetchers, RateGate, Sleep
 from .upsert import (
     Outcome,
     StoredListing,
@@ -86,7 +83,7 @@ class SyncReport:
 #: progress(done, total, result): called after each batch.
 ProgressCallback = Callable[[int, int, SyncResult], None]
 
-_FATAL = (UpscopeAuthenticationError, UpscopeConfigurationError, UpscopeNotSupported)
+_FATAL = FATAL_ERRORS
 
 
 def check_sync_options(
