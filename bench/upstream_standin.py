@@ -9,8 +9,8 @@ process on 127.0.0.1, HTTP/1.1 keep-alive, no Django, no database: it answers
 ``--latency-ms`` of ``asyncio.sleep`` (a non-blocking wait: many requests wait at once and no
 CPU is spent waiting). The payloads are built once at start. ``GET /__bench__/stats`` counts
 the list and detail requests and connections; ``POST /__bench__/reset`` zeroes them;
-``POST /__bench__/touch?n=K`` changes the ``last_url`` of the first K visitors. The chosen
-port is printed on the first line of stdout.
+``POST /__bench__/latency?ms=L`` sets the latency; ``POST /__bench__/touch?n=K`` changes
+the ``last_url`` of the first K visitors. The chosen port is printed on the first line.
 
 The embedded Django fake is CPU-bound on a 2-core machine (it renders every payload from its
 database per request), so a benchmark against it measures the fake, not the sync.
@@ -86,6 +86,9 @@ class Standin:
             return 200, json.dumps(self.stats).encode()
         if path == "/__bench__/reset":
             self.stats.update(list=0, detail=0, connections=0)
+            return 200, b"{}"
+        if path == "/__bench__/latency":
+            self.latency = float(parse_qs(parts.query).get("ms", ["0"])[0]) / 1000
             return 200, b"{}"
         if path == "/__bench__/touch":
             count = int(parse_qs(parts.query).get("n", ["0"])[0])
