@@ -220,17 +220,7 @@ def sync_from_upscope(
     )
     window = concurrency * WINDOW_PER_FETCHER
     try:
-        if short_ids is None:
-            report.requests += 1
-            listed = list({v.short_id: v for v in reversed(client.search_visitors(query))}.values())
-            listed.reverse()  # listing order, each visitor once (its first entry)
-            writer.total = report.listed = len(listed)
-            writer.seen = {v.short_id for v in listed} if prune else None
-            items = _listing_items(writer, listed, full=full or with_history)
-        else:
-            wanted = list(dict.fromkeys(short_ids))
-            writer.total = report.listed = len(wanted)
-            items = iter(wanted)
+        items = _wanted(client, writer, query, short_ids, prune=prune, full=full or with_history)
         _drive(fetchers, writer, items, window)
         if writer.seen is not None:
             _prune(fetchers, writer, delete_pruned, window)
@@ -241,6 +231,30 @@ def sync_from_upscope(
         _record_usage(client, report)
     report.elapsed = time.perf_counter() - began
     return report
+
+
+def _wanted(
+    client: UpscopeClient,
+    writer: _Writer,
+    query: str | None,
+    short_ids: Iterable[str] | None,
+    *,
+    prune: bool,
+    full: bool,
+) -> Iterator[str]:
+    """The short_ids whose details are fetched: ``short_ids`` as given, or those of
+    the listing that need it (the listing is one response: Upscope has no pages)."""
+    report = writer.report
+    if short_ids is not None:
+        wanted = list(dict.fromkeys(short_ids))
+        writer.total = report.listed = len(wanted)
+        return iter(wanted)
+    report.requests += 1
+    listed = list({v.short_id: v for v in reversed(client.search_visitors(query))}.values())
+    listed.reverse()  # listing order, each visitor once (its first entry)
+    writer.total = report.listed = len(listed)
+    writer.seen = {v.short_id for v in listed} if prune else None
+    return _listing_items(writer, listed, full=full)
 
 
 def _worker_clients(
