@@ -44,7 +44,7 @@ BENCH_DB = "upscope_bench_sync"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--visitors", type=int, default=10_000)
+    parser.add_argument("--visitors", type=int, default=1_000)  # make bench stays short
     parser.add_argument("--sessions", type=int, default=3, help="sessions per visitor")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument(

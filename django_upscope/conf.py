@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     # ``(seconds) -> None``. Test settings point it at a recorder that does not wait
     # (``django_upscope.testing.retry.record_sleep``).
     "RETRY_SLEEP": "time.sleep",
+    # Detail requests upscope_sync keeps in flight at once (1: one after another).
+    "SYNC_CONCURRENCY": 8,
     # Permissions: a callable (or dotted path) ``(user) -> dict`` replacing the
     # default mapping of Django permissions to Upscope session permissions.
     "PERMISSIONS_MAPPER": None,
@@ -145,6 +147,7 @@ NUMBER_RULES: dict[str, str] = {
     "RETRY_MAX_TIME": "positive",
     "MAX_RETRIES": "count",
     "RETRY_BACKOFF": "non_negative",
+    "SYNC_CONCURRENCY": "positive_count",
 }
 
 
@@ -153,9 +156,13 @@ def number_problem(setting_name: str, value: Any) -> str | None:
 
     One rule for the system check (``E003``) and the client: ``TIMEOUT`` and
     ``RETRY_MAX_TIME`` positive finite numbers, ``MAX_RETRIES`` an integer >= 0,
-    ``RETRY_BACKOFF`` a finite number >= 0 (never a bool).
+    ``RETRY_BACKOFF`` a finite number >= 0, ``SYNC_CONCURRENCY`` an integer >= 1
+    (never a bool).
     """
     rule = NUMBER_RULES[setting_name]
+    if rule == "positive_count":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        return None if ok else "must be an integer >= 1"
     if rule == "count":
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return None if ok else "must be an integer >= 0"

@@ -62,6 +62,9 @@ class Visitor(models.Model):
     history_hash = models.CharField(max_length=64, blank=True, editable=False)
     raw = models.JSONField(_("raw payload"), default=dict, blank=True)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The hash of the visitor's entry in Upscope's listing when a sync last saw it: an
+    # unchanged entry spares the sync a detail request (mirror.run.needs_details).
+    listing_hash = models.CharField(max_length=64, blank=True, editable=False)
     synced_at = models.DateTimeField(_("synced"), db_index=True)
     removed_upstream_at = models.DateTimeField(
         _("gone from Upscope"),

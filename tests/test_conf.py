@@ -19,6 +19,7 @@ DOCUMENTED_DEFAULTS = {
     "RETRY_MAX_TIME": 20.0,
     "RETRY_BACKOFF": 0.5,
     "RETRY_SLEEP": "time.sleep",
+    "SYNC_CONCURRENCY": 8,
     "PERMISSIONS_MAPPER": None,
     "SUPERUSER_CONSOLE": False,
     "METADATA_HOOK": None,

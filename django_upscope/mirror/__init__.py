@@ -1,5 +1,6 @@
 """The local mirror of Upscope: payload -> columns (:mod:`.columns`), the only
-writers of mirror rows (:mod:`.upsert`) and a whole sync run (:mod:`.run`).
+writers of mirror rows (:mod:`.upsert`), the concurrent detail fetchers
+(:mod:`.fetch`) and a whole sync run (:mod:`.run`).
 
 ``django_upscope.sync`` re-exports these names for code written before the split.
 """
@@ -16,17 +17,19 @@ from .columns import (
     agent_key,
     content_hash,
     history_columns,
+    listing_hash,
     session_columns,
     visitor_columns,
     visitor_raw,
 )
+from .fetch import MAX_CONSECUTIVE_UNAVAILABLE, MAX_RATE_LIMITED_ATTEMPTS, RateGate
 from .run import (
     DEFAULT_BATCH_SIZE,
-    MAX_CONSECUTIVE_UNAVAILABLE,
     PRUNE_NEEDS_FULL_LISTING,
     ProgressCallback,
     SyncReport,
     check_sync_options,
+    detail_reason,
     needs_details,
     prune_candidates,
     sync_from_upscope,
@@ -34,12 +37,14 @@ from .run import (
 from .upsert import (
     Outcome,
     StoredAgent,
+    StoredListing,
     StoredSession,
     StoredVisitor,
     SyncResult,
     mark_removed_upstream,
     record_usage,
     remove_visitors,
+    stored_listings,
     upsert_visitor,
     upsert_visitors,
 )
@@ -50,12 +55,15 @@ __all__ = [
     "HASH_VERSION",
     "HISTORY_FIELDS",
     "MAX_CONSECUTIVE_UNAVAILABLE",
+    "MAX_RATE_LIMITED_ATTEMPTS",
     "PRUNE_NEEDS_FULL_LISTING",
     "SESSION_FIELDS",
     "VISITOR_FIELDS",
     "Outcome",
     "ProgressCallback",
+    "RateGate",
     "StoredAgent",
+    "StoredListing",
     "StoredSession",
     "StoredVisitor",
     "SyncReport",
@@ -64,13 +72,16 @@ __all__ = [
     "agent_key",
     "check_sync_options",
     "content_hash",
+    "detail_reason",
     "history_columns",
+    "listing_hash",
     "mark_removed_upstream",
     "needs_details",
     "prune_candidates",
     "record_usage",
     "remove_visitors",
     "session_columns",
+    "stored_listings",
     "sync_from_upscope",
     "upsert_visitor",
     "upsert_visitors",

@@ -73,8 +73,10 @@ def _column_map(model: type[dj_models.Model], *, not_from_payload: Iterable[str]
 #: Visitor columns the upserts fill themselves rather than from the payload.
 HISTORY_FIELDS = ("history", "history_hash", "history_synced_at")
 VISITOR_BOOKKEEPING = ("synced_at", "removed_upstream_at")
+#: Written only by a sync that listed the visitor (see :func:`listing_hash`).
+LISTING_FIELDS = ("listing_hash",)
 VISITOR_COLUMNS: ColumnMap[resources.VisitorData] = _column_map(
-    models.Visitor, not_from_payload=HISTORY_FIELDS + VISITOR_BOOKKEEPING
+    models.Visitor, not_from_payload=HISTORY_FIELDS + VISITOR_BOOKKEEPING + LISTING_FIELDS
 )
 SESSION_COLUMNS: ColumnMap[resources.SessionData] = _column_map(
     models.Session, not_from_payload=("synced_at",)
@@ -143,6 +145,19 @@ def visitor_columns(visitor: resources.VisitorData) -> dict[str, Any]:
             "content_hash": content_hash("visitor", raw),
         },
     )
+
+
+def listing_hash(entry: resources.VisitorData) -> str:
+    """The hash of a visitor's entry in Upscope's listing (``list.json``).
+
+    Only what every listing entry carries counts: the visitor's own fields, not
+    ``sessions`` or ``history`` (a listing may leave them out). A sync stores it
+    with the row and fetches the visitor's details again only when it differs
+    (see :func:`django_upscope.mirror.run.needs_details`); it is a separate hash
+    from ``content_hash`` (the detail payload) so a listing that words a field
+    differently from the details costs one detail request, not one per sync.
+    """
+    return content_hash("listing", visitor_raw(entry))
 
 
 def history_columns(visitor: resources.VisitorData) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -47,6 +47,7 @@ from .. import models, resources, signals
 from .columns import (
     AGENT_FIELDS,
     HISTORY_FIELDS,
+    LISTING_FIELDS,
     SESSION_FIELDS,
     VISITOR_FIELDS,
     agent_columns,
@@ -162,6 +163,15 @@ class StoredVisitor(NamedTuple):
     content_hash: str
     history_hash: str
     removed_upstream_at: dt.datetime | None
+    listing_hash: str
+
+
+class StoredListing(NamedTuple):
+    """What a sync compares a listing entry with (see ``mirror.run.needs_details``)."""
+
+    listing_hash: str
+    is_in_session: bool
+    removed_upstream_at: dt.datetime | None
 
 
 class StoredSession(NamedTuple):
@@ -189,6 +199,14 @@ def _stored_visitors(short_ids: list[str]) -> dict[str, StoredVisitor]:
         .values_list("short_id", *StoredVisitor._fields)
     )
     return {pk: StoredVisitor(*stored) for pk, *stored in rows}
+
+
+def stored_listings(short_ids: Sequence[str]) -> dict[str, StoredListing]:
+    """The stored listing state of these visitors (a plain read: no lock, no write)."""
+    rows = models.Visitor.objects.filter(pk__in=list(short_ids)).values_list(
+        "short_id", *StoredListing._fields
+    )
+    return {pk: StoredListing(*stored) for pk, *stored in rows}
 
 
 def _stored_sessions(ids: list[int]) -> dict[int, StoredSession]:
@@ -226,6 +244,7 @@ def upsert_visitors(
     *,
     with_history: bool = False,
     fetched_since: dt.datetime | None = None,
+    listing_hashes: Mapping[str, str] | None = None,
 ) -> SyncResult:
     """Write a batch of visitors (and their sessions and agents) to the mirror.
 
@@ -240,6 +259,11 @@ def upsert_visitors(
     time). Visitors deleted through :mod:`django_upscope.services` since then are
     left out (counted as ``skipped``): their payloads are stale, and writing them
     would bring a deleted visitor back.
+
+    ``listing_hashes``: short_id -> the hash of its entry in the listing the sync
+    read (:func:`~django_upscope.mirror.columns.listing_hash`), stored with the
+    row. A visitor whose content is unchanged but whose listing hash is new stays
+    ``unchanged`` and costs only that column.
     """
     batch = {v.short_id: v for v in visitors}
     result = SyncResult()
@@ -254,7 +278,7 @@ def upsert_visitors(
             for short_id in deleted:
                 del batch[short_id]
         ordered = [batch[k] for k in sorted(batch)]
-        _write_visitors(ordered, stored, with_history, now, result)
+        _write_visitors(ordered, stored, with_history, listing_hashes or {}, now, result)
         _upsert_sessions(ordered, now, result)
         created, updated = result.created_ids, result.updated_ids
         if created or updated:
@@ -268,38 +292,44 @@ def _write_visitors(
     ordered: list[resources.VisitorData],
     stored: dict[str, StoredVisitor],
     with_history: bool,
+    listing_hashes: Mapping[str, str],
     now: dt.datetime,
     result: SyncResult,
 ) -> None:
-    """Write the new or changed visitors of ``ordered`` (two statements at most:
-    with and without history columns) and count every visitor in ``result``."""
-    writes: dict[bool, list[models.Visitor]] = {True: [], False: []}
+    """Write the new or changed visitors of ``ordered`` (one statement per set of
+    columns written: with or without history, with or without a listing hash, or
+    the listing hash alone) and count every visitor in ``result``."""
+    writes: dict[tuple[str, ...], list[models.Visitor]] = {}
     for visitor in ordered:
         values = visitor_columns(visitor)
         keep_history = with_history or "history" in visitor.raw
         if keep_history:
             values.update(history_columns(visitor), history_synced_at=now)
+        listed = listing_hashes.get(visitor.short_id)
+        if listed is not None:
+            values["listing_hash"] = listed
         old = stored.get(visitor.short_id)
+        fields = VISITOR_FIELDS + (HISTORY_FIELDS if keep_history else ())
+        fields += LISTING_FIELDS if listed is not None else ()
         if old is not None and (
             old.content_hash == values["content_hash"]
             and old.removed_upstream_at is None
             and (not keep_history or old.history_hash == values["history_hash"])
         ):
             result.add(Outcome.UNCHANGED, [visitor.short_id])
-            continue
-        result.add(Outcome.UPDATED if old is not None else Outcome.CREATED, [visitor.short_id])
-        writes[keep_history].append(
+            if listed is None or old.listing_hash == listed:
+                continue
+            # Content as stored, listing worded anew: remember the new listing only.
+            fields = LISTING_FIELDS
+        else:
+            result.add(Outcome.UPDATED if old is not None else Outcome.CREATED, [visitor.short_id])
+        writes.setdefault(fields, []).append(
             models.Visitor(synced_at=now, removed_upstream_at=None, **values)
         )
-    for keep_history, objs in writes.items():
-        if objs:
-            fields = VISITOR_FIELDS + (HISTORY_FIELDS if keep_history else ())
-            models.Visitor.objects.bulk_create(
-                objs,
-                update_conflicts=True,
-                unique_fields=["short_id"],
-                update_fields=list(fields),
-            )
+    for fields, objs in writes.items():
+        models.Visitor.objects.bulk_create(
+            objs, update_conflicts=True, unique_fields=["short_id"], update_fields=list(fields)
+        )
 
 
 def upsert_visitor(visitor: resources.VisitorData, *, with_history: bool = False) -> models.Visitor:

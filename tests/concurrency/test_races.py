@@ -171,7 +171,9 @@ def test_delete_during_a_sync_loses_nothing_and_is_audited(upscope_fake, _):
     user = make_user("ada", AGENT_CODENAMES)
 
     results = run_concurrently(
-        lambda: mirror.sync_from_upscope(upscope_fake.client(), usage=False, batch_size=5),
+        lambda: mirror.sync_from_upscope(
+            upscope_fake.client(), usage=False, batch_size=5, full=True
+        ),
         lambda: services.delete_visitor(actor(user), doomed),
     )
 
@@ -216,7 +218,10 @@ def test_visitor_deleted_after_the_sync_fetched_it_does_not_reappear(upscope_fak
 
     def run_sync() -> None:
         try:
-            outcome["report"] = mirror.sync_from_upscope(client, usage=False, batch_size=10)
+            # full: the listing is unchanged, and the test needs the payload fetched.
+            outcome["report"] = mirror.sync_from_upscope(
+                client, usage=False, batch_size=10, full=True
+            )
         except BaseException as exc:
             outcome["error"] = exc
         finally:

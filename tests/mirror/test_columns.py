@@ -34,9 +34,12 @@ def attnames(model: type[dj_models.Model]) -> set[str]:
 
 
 def test_the_column_lists_cover_every_model_column():
-    assert {*columns.VISITOR_FIELDS, *columns.HISTORY_FIELDS, "short_id"} == attnames(
-        models.Visitor
-    )
+    assert {
+        *columns.VISITOR_FIELDS,
+        *columns.HISTORY_FIELDS,
+        *columns.LISTING_FIELDS,
+        "short_id",
+    } == attnames(models.Visitor)
     assert {*columns.SESSION_FIELDS, "id"} == attnames(models.Session)
     assert {*columns.AGENT_FIELDS, "id", "key"} == attnames(models.Agent)
 
@@ -47,6 +50,7 @@ def test_column_builders_fill_exactly_the_payload_columns():
     values = columns.visitor_columns(parsed)
     assert set(values) == attnames(models.Visitor) - {
         *columns.HISTORY_FIELDS,
+        *columns.LISTING_FIELDS,
         "synced_at",
         "removed_upstream_at",
     }

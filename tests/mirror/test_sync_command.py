@@ -77,8 +77,10 @@ def test_second_run_writes_nothing_to_the_mirror(upscope_fake, three):
 def test_changes_upstream_are_updates(upscope_fake, three):
     run("--no-usage")
     state.update_visitor("BBB222", last_url="https://www.example.com/checkout")
+    # A past session added without the visitor's listing entry changing: only a full
+    # sync asks for it (an incremental one fetches changed entries only).
     state.add_session("CCC333", agent_name="Ann Lee", agent_identifier="ext-2")
-    output = run("--no-usage")
+    output = run("--no-usage", "--full")
     # A new session is a session row; the visitor row itself did not change.
     assert last_line(output) == "created=0 updated=1 unchanged=2 failed=0 skipped=0"
     assert "sessions created=1 updated=0 unchanged=3." in output
@@ -152,7 +154,7 @@ def test_auth_error_in_the_middle_stops_and_keeps_what_was_fetched(upscope_fake,
         mp.setattr(mirror_run, "upsert_visitors", spy)
         mp.setattr(type(upscope_fake.client()), "get_visitor", get_visitor)
         with pytest.raises(CommandError, match="api_not_enabled"):
-            run("--no-usage")
+            run("--no-usage", "--concurrency", "1")
     assert models.Visitor.objects.count() == 1
     assert calls == [fetched[:1]]
 
@@ -160,11 +162,12 @@ def test_auth_error_in_the_middle_stops_and_keeps_what_was_fetched(upscope_fake,
 def test_persistent_failure_of_one_visitor_fails_the_command_but_saves_the_rest(
     upscope_fake, three
 ):
-    # 502 is retried: 3 attempts (1 + MAX_RETRIES=2) all fail, so that visitor fails.
+    # 502 is retried: 3 attempts (1 + MAX_RETRIES=2) all fail, so that visitor fails
+    # (one request at a time, so the three failures are the same visitor's).
     upscope_fake.fail("visitor_get", status=502, times=3)
     out = io.StringIO()
     with pytest.raises(CommandError, match=r"1 visitors could not be fetched .*http_502: 1"):
-        call_command("upscope_sync", "--no-usage", stdout=out)
+        call_command("upscope_sync", "--no-usage", "--concurrency", "1", stdout=out)
     assert last_line(out.getvalue()) == "created=2 updated=0 unchanged=0 failed=1 skipped=0"
     assert models.Visitor.objects.count() == 2
     # Re-running picks up the one that failed.
@@ -175,7 +178,7 @@ def test_upscope_down_stops_the_run(upscope_fake):
     upscope_fake.seed(8, seed=1)
     upscope_fake.fail("visitor_get", status=503, times=None)
     with pytest.raises(CommandError, match="in a row"):
-        run("--no-usage")
+        run("--no-usage", "--concurrency", "1")
     # Stopped after MAX_CONSECUTIVE_UNAVAILABLE visitors, not after trying all 8.
     attempts = {r.path for r in upscope_fake.requests("visitor_get")}
     assert len(attempts) == mirror.MAX_CONSECUTIVE_UNAVAILABLE

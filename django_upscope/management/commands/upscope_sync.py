@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from django_upscope import mirror
 from django_upscope.exceptions import UpscopeError
@@ -17,13 +17,49 @@ def _positive_int(value: str) -> int:
     return number
 
 
+BAR_WIDTH = 30
+
+
+class Progress:
+    """Progress of a sync: a bar redrawn in place on a terminal, plain lines otherwise
+    (only for runs longer than one batch)."""
+
+    def __init__(self, out: OutputWrapper, *, batch_size: int, enabled: bool) -> None:
+        self.out = out
+        self.batch_size = batch_size
+        self.enabled = enabled
+        self.tty = out.isatty()
+        self.drawn = False
+
+    def __call__(self, done: int, total: int, result: mirror.SyncResult) -> None:
+        if not self.enabled or total <= self.batch_size:
+            return
+        if not self.tty:
+            self.out.write(f"  {done}/{total} visitors  {result.summary()}")
+            return
+        filled = BAR_WIDTH * done // max(total, 1)
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self.out.write(f"\r[{bar}] {done}/{total} visitors", ending="")
+        self.out.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        """End the bar's line, so what follows starts on a line of its own."""
+        if self.drawn:
+            self.out.write("")
+            self.drawn = False
+
+
 class Command(BaseCommand):
     help = (
-        "Fetch visitors from Upscope (the list, then each visitor's details with its sessions) "
-        "and upsert them into the local mirror, in batches. Prints progress and a summary "
-        "line 'created=N updated=N unchanged=N failed=N skipped=N' (skipped: deleted in "
-        "Upscope during the sync); exits non-zero on failure. Safe to re-run: unchanged "
-        "visitors are not written."
+        "Refresh the local mirror from Upscope: list the visitors, fetch the details (with "
+        "sessions) of those that are new, changed in the listing, or in session now or at "
+        "the last sync (all of them with --full or --with-history), several at once "
+        "(--concurrency), and upsert them in batches. Prints progress, a summary 'listed=N "
+        "fetched=N created=N updated=N unchanged=N skipped=N failed=N requests=N "
+        "elapsed=Ns' and a last line 'created=N updated=N unchanged=N failed=N skipped=N' "
+        "(skipped: deleted in Upscope during the sync); exits non-zero on failure. Safe to "
+        "re-run: unchanged visitors are neither fetched nor written."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,6 +96,19 @@ class Command(BaseCommand):
             f"{mirror.DEFAULT_BATCH_SIZE}).",
         )
         parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Fetch every listed visitor's details, changed or not.",
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=_positive_int,
+            default=None,
+            metavar="N",
+            help='Detail requests in flight at once (default UPSCOPE["SYNC_CONCURRENCY"], '
+            "8; 1 fetches one after another).",
+        )
+        parser.add_argument(
             "--no-usage",
             action="store_true",
             help="Do not store a usage snapshot after the sync.",
@@ -71,16 +120,15 @@ class Command(BaseCommand):
         try:
             # Refused before anything is fetched, with the sync's own message.
             mirror.check_sync_options(
-                query=options["search"], prune=options["prune"], batch_size=options["batch_size"]
+                query=options["search"],
+                prune=options["prune"],
+                batch_size=options["batch_size"],
+                concurrency=options["concurrency"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         verbosity = options["verbosity"]
-
-        def progress(done: int, total: int, result: mirror.SyncResult) -> None:
-            if verbosity >= 1 and total > options["batch_size"]:
-                self.stdout.write(f"  {done}/{total} visitors  {result.summary()}")
-
+        progress = Progress(self.stdout, batch_size=options["batch_size"], enabled=verbosity >= 1)
         try:
             report = mirror.sync_from_upscope(
                 query=options["search"],
@@ -90,9 +138,13 @@ class Command(BaseCommand):
                 batch_size=options["batch_size"],
                 usage=not options["no_usage"],
                 progress=progress,
+                full=options["full"],
+                concurrency=options["concurrency"],
             )
         except UpscopeError as exc:
             raise CommandError(f"Upscope sync stopped: {exc.message} [{exc.code}]") from exc
+        finally:
+            progress.finish()
         if verbosity >= 1:
             self._describe(report, options)
         if report.usage_error is not None:
@@ -133,3 +185,4 @@ class Command(BaseCommand):
             self.stdout.write("Stored a usage snapshot.")
         elif report.usage_skipped:
             self.stdout.write(f"No usage snapshot: {report.usage_skipped}.")
+        self.stdout.write(f"Summary: {report.summary()} (concurrency {report.concurrency})")
