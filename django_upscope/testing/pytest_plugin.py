@@ -149,9 +149,21 @@ def _start(live_server: Any, settings: Any, *, on_premise: bool) -> FakeUpscope:
     )
     current.update(fake.settings())
     current["FAKE_ENABLED"] = True
+    if _shares_one_sqlite_connection() and "SYNC_CONCURRENCY" not in current:
+        # With an in-memory SQLite test database, Django's live server and the test share
+        # one connection, which cannot serve concurrent detail fetches ("SQL statements
+        # in progress"): sync one visitor at a time unless the test settings say otherwise.
+        current["SYNC_CONCURRENCY"] = 1
     settings.UPSCOPE = current
     _fake("state").reset()
     return fake
+
+
+def _shares_one_sqlite_connection() -> bool:
+    from django.db import connection
+
+    # is_in_memory_db() exists only on SQLite's DatabaseWrapper.
+    return connection.vendor == "sqlite" and bool(connection.is_in_memory_db())  # type: ignore[attr-defined]
 
 
 # ``live_server`` is a parameter (not looked up later) so pytest-django also

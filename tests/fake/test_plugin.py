@@ -80,3 +80,23 @@ def test_onprem_fixture(upscope_fake_onprem, live_server):
     assert request.path == "/__upscope__/onprem/api/visitors/list/latest"
     assert request.header("Authorization") == "[redacted]"
     assert request.credentials == "valid"
+
+
+def test_sync_is_sequential_on_the_shared_in_memory_sqlite_connection(upscope_fake):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        # The live server and the test share one in-memory connection: no concurrent fetches.
+        assert django_settings.UPSCOPE["SYNC_CONCURRENCY"] == 1
+    else:
+        # Real databases give the live server its own connections: the default applies.
+        assert "SYNC_CONCURRENCY" not in django_settings.UPSCOPE
+
+
+@pytest.fixture
+def concurrency_chosen(settings):
+    settings.UPSCOPE = {**settings.UPSCOPE, "SYNC_CONCURRENCY": 4}
+
+
+def test_a_chosen_sync_concurrency_is_kept(concurrency_chosen, upscope_fake):
+    assert django_settings.UPSCOPE["SYNC_CONCURRENCY"] == 4
