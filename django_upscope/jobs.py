@@ -87,7 +87,7 @@ def sync_mirror(**options: Any) -> dict[str, Any]:
 def snapshot_usage() -> dict[str, Any]:
     """Store a usage snapshot (:func:`django_upscope.services.get_usage`)."""
     usage = services.get_usage(record=True)
-    return {"status": "ok", "visitors_online_now": usage.visitors_online_now}
+    return {"status": "ok", "usage": usage.raw}
 
 
 def purge_pending(requested_at: str | None) -> int:

@@ -452,9 +452,7 @@ def refresh_visitors(
     action = Action.REFRESH_VISITOR
     _require(actor, _has_perm(actor, perms.REFRESH), action, ids, "refresh visitors")
     _warn_if_in_transaction("refresh_visitors")
-    return _for_each(
-        ids, lambda short_id: refresh_visitor(actor, short_id, with_history), on_each
-    )
+    return _for_each(ids, lambda short_id: refresh_visitor(actor, short_id, with_history), on_each)
 
 
 # -- reads (not audited) ------------------------------------------------------------

@@ -125,9 +125,7 @@ BULK_TASKS = {
 def should_queue(count: int) -> bool:
     """Whether a bulk action on ``count`` visitors runs as a task: more than
     ``UPSCOPE["BULK_TASK_THRESHOLD"]`` of them, and a backend with a worker."""
-    return count > int(upscope_settings.BULK_TASK_THRESHOLD) and runs_later(
-        delete_visitors.backend
-    )
+    return count > int(upscope_settings.BULK_TASK_THRESHOLD) and runs_later(delete_visitors.backend)
 
 
 def enqueue_bulk(action: str, actor: Actor, short_ids: list[str]) -> BulkJob:
