@@ -22,7 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
 
 BACKEND = os.environ.get("UPSCOPE_WORKER_BACKEND", "db")
-INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks", "django_tasks_db"]
+INSTALLED_APPS = [*INSTALLED_APPS]  # the suite's already has the Tasks framework apps
 if BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": os.environ["UPSCOPE_WORKER_REDIS"]}}
@@ -30,6 +30,7 @@ if BACKEND == "rq":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-UPSCOPE = {**UPSCOPE, "API_URL": os.environ["UPSCOPE_WORKER_API_URL"], "RETRY_BACKOFF": 0.0}
+# Long enough for a listing the two-workers test holds back until it releases it.
+UPSCOPE = {**UPSCOPE, "API_URL": os.environ["UPSCOPE_WORKER_API_URL"], "TIMEOUT": 60.0}
 if os.environ.get("UPSCOPE_WORKER_SYNC_INTERVAL"):
     UPSCOPE["SYNC_INTERVAL"] = float(os.environ["UPSCOPE_WORKER_SYNC_INTERVAL"])
