@@ -6,6 +6,7 @@ be set up before it has Upscope credentials.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -72,6 +73,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         if problem:
             messages.append(Error(f"UPSCOPE['{name}'] {problem}.", id="django_upscope.E003"))
 
+    messages.extend(_task_setting_errors())
+
     has_credentials = bool(s.REST_KEY) if s.BASE_ENDPOINT else bool(s.API_KEY)
     if not has_credentials:
         messages.append(
@@ -83,3 +86,38 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         )
     return messages
+
+
+#: The background-work settings: (rule, may be None).
+TASK_SETTING_RULES: dict[str, tuple[str, bool]] = {
+    "BULK_TASK_THRESHOLD": ("count", False),
+    "SYNC_INTERVAL": ("positive", True),
+    "SYNC_LOCK_TTL": ("positive", False),
+    "PURGE_RECONCILE_DELAY": ("non_negative", False),
+    "PURGE_RECONCILE_ATTEMPTS": ("count", False),
+}
+
+
+def _task_setting_errors() -> list[CheckMessage]:
+    """``django_upscope.E020``: a background-work setting of the wrong kind."""
+    errors: list[CheckMessage] = []
+    for name, (rule, nullable) in TASK_SETTING_RULES.items():
+        value = getattr(upscope_settings, name)
+        if nullable and value is None:
+            continue
+        problem = _rule_problem(rule, value)
+        if problem:
+            errors.append(Error(f"UPSCOPE['{name}'] {problem}.", id="django_upscope.E020"))
+    return errors
+
+
+def _rule_problem(rule: str, value: Any) -> str | None:
+    if rule == "count":
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return None if ok else "must be an integer >= 0"
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and not math.isfinite(value):
+        number = False
+    if rule == "positive":
+        return None if number and value > 0 else "must be a positive number of seconds"
+    return None if number and value >= 0 else "must be a number >= 0"

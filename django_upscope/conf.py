@@ -55,6 +55,19 @@ DEFAULTS: dict[str, Any] = {
     "FAKE_REST_KEY": "fake_rest_key",
     "FAKE_SESSION_LIMIT": 5,
     "FAKE_PURGE_DELAY": 2.0,
+    # -- background work (django_upscope.tasks) --
+    # Admin bulk actions on more visitors than this run as a task when a worker backend is
+    # configured (TASKS), instead of inside the request.
+    "BULK_TASK_THRESHOLD": 20,
+    # Seconds between syncs of the mirror: sync_mirror re-enqueues itself this long after
+    # each run (run_after). None: no periodic sync (run upscope_sync from cron instead).
+    "SYNC_INTERVAL": None,
+    # Seconds a sync's lease lasts without progress: a crashed worker blocks syncs this long.
+    "SYNC_LOCK_TTL": 900.0,
+    # Seconds after a purge before reconcile_purge prunes the mirror, and how many times it
+    # tries again while offline visitors remain (Upscope purges asynchronously).
+    "PURGE_RECONCILE_DELAY": 60.0,
+    "PURGE_RECONCILE_ATTEMPTS": 3,
 }
 
 

@@ -257,3 +257,81 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         who = self.username or "-"
         return f"{self.get_action_display()} by {who} ({self.get_outcome_display()})"
+
+
+# -- background work (django_upscope.locks, django_upscope.jobs) -------------------------
+
+
+class SyncState(models.Model):
+    """A named lease (one holder at a time, across processes and machines) and the outcome
+    of the last run it guarded. ``name="sync_mirror"`` is the mirror's sync.
+
+    The lease is a row, not a held transaction: a sync commits batch by batch, and a
+    worker that dies leaves a lease that expires (``lease_expires_at``) instead of a lock
+    held forever. Written only by :mod:`django_upscope.locks`.
+    """
+
+    name = models.CharField(_("name"), max_length=64, primary_key=True)
+    holder = models.CharField(_("holder"), max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    ok = models.BooleanField(_("last run succeeded"), null=True, blank=True)
+    summary = models.TextField(_("last result"), blank=True)
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sync state")
+        verbose_name_plural = _("sync states")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BulkJob(models.Model):
+    """A bulk action on visitors run by a task worker, and its progress per visitor."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True)
+    action = models.CharField(_("action"), max_length=32, choices=AuditEvent.Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("username"), max_length=255, blank=True)
+    short_ids = models.JSONField(_("visitors"), default=list)
+    total = models.IntegerField(_("total"), default=0)
+    done = models.IntegerField(_("done"), default=0)
+    failed = models.IntegerField(_("failed"), default=0)
+    #: One ``{"short_id", "ok", "text"}`` per visitor handled, in order.
+    messages = models.JSONField(_("messages"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    task_result_id = models.CharField(_("task result id"), max_length=64, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk job")
+        verbose_name_plural = _("bulk jobs")
+        ordering = ("-created_at",)
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} x{self.total}"
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.done - self.failed, 0)

@@ -21,7 +21,7 @@ command run by an operator) and is allowed only with ``source="command"``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,7 @@ __all__ = [
     "get_visitor",
     "purge_offline_visitors",
     "refresh_visitor",
+    "refresh_visitors",
     "search_visitors",
     "start_screenshare",
     "stop_session",
@@ -328,21 +329,63 @@ def delete_visitor(actor: Actor, short_id: str) -> DeleteResult:
     return _delete_one(actor, short_id)
 
 
-def delete_visitors(actor: Actor, short_ids: Iterable[str]) -> BulkResult:
-    """:func:`delete_visitor` for each visitor; failures are collected, not raised."""
-    ids = list(dict.fromkeys(short_ids))
-    _require(actor, _has_perm(actor, perms.DELETE), Action.DELETE_VISITOR, ids, "delete visitors")
+#: ``on_each(short_id, error)`` after each visitor of a bulk operation, once its upstream
+#: side effect and audit row are committed (``error`` None: it succeeded).
+EachCallback = Callable[[str, "UpscopeError | None"], None]
+
+
+def _warn_if_in_transaction(what: str) -> None:
+    # Inside the caller's transaction the per-visitor commits are only savepoints: a worker
+    # killed part-way would lose the record of what Upscope already did.
+    if transaction.get_connection().in_atomic_block:
+        logger.warning(
+            "%s runs inside a transaction: what Upscope did is recorded only if it commits "
+            "(mark the view transaction.non_atomic_requests, or run it as a task).",
+            what,
+        )
+
+
+def _for_each(
+    ids: list[str],
+    call: Callable[[str], Any],
+    on_each: EachCallback | None,
+    already_gone: Callable[[Any], bool] = lambda outcome: False,
+) -> BulkResult:
     result = BulkResult()
     for short_id in ids:
         try:
-            outcome = _delete_one(actor, short_id)
+            outcome = call(short_id)
         except UpscopeError as exc:
             result.failed.append((short_id, exc))
-            continue
-        result.succeeded.append(short_id)
-        if outcome.already_gone:
-            result.already_gone.append(short_id)
+            error: UpscopeError | None = exc
+        else:
+            result.succeeded.append(short_id)
+            if already_gone(outcome):
+                result.already_gone.append(short_id)
+            error = None
+        if on_each is not None:
+            on_each(short_id, error)
     return result
+
+
+def delete_visitors(
+    actor: Actor, short_ids: Iterable[str], *, on_each: EachCallback | None = None
+) -> BulkResult:
+    """:func:`delete_visitor` for each visitor; failures are collected, not raised.
+
+    Each visitor's deletion in Upscope is recorded (mirror row removed, audit row written)
+    and committed before the next visitor starts, unless the caller runs this inside its
+    own transaction (a warning is logged then).
+    """
+    ids = list(dict.fromkeys(short_ids))
+    _require(actor, _has_perm(actor, perms.DELETE), Action.DELETE_VISITOR, ids, "delete visitors")
+    _warn_if_in_transaction("delete_visitors")
+    return _for_each(
+        ids,
+        lambda short_id: _delete_one(actor, short_id),
+        on_each,
+        already_gone=lambda outcome: outcome.already_gone,
+    )
 
 
 PURGE_DETAIL = (
@@ -394,6 +437,22 @@ def refresh_visitor(actor: Actor, short_id: str, with_history: bool = False) -> 
         detail="Refreshed from Upscope" + (" with history." if with_history else "."),
     )
     return row
+
+
+def refresh_visitors(
+    actor: Actor,
+    short_ids: Iterable[str],
+    with_history: bool = False,
+    *,
+    on_each: EachCallback | None = None,
+) -> BulkResult:
+    """:func:`refresh_visitor` for each visitor, each committed before the next one;
+    failures (a 404 among them) are collected, not raised."""
+    ids = list(dict.fromkeys(short_ids))
+    action = Action.REFRESH_VISITOR
+    _require(actor, _has_perm(actor, perms.REFRESH), action, ids, "refresh visitors")
+    _warn_if_in_transaction("refresh_visitors")
+    return _for_each(ids, lambda short_id: refresh_visitor(actor, short_id, with_history), on_each)
 
 
 # -- reads (not audited) ------------------------------------------------------------

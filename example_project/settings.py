@@ -134,3 +134,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"django_upscope": {"handlers": ["console"], "level": "INFO"}},
 }
+
+# -- Background work (django_upscope.tasks) -----------------------------------------------
+# The database backend of Django's Tasks framework; `make demo` runs `manage.py db_worker`
+# beside the server. The mirror refreshes itself every UPSCOPE_SYNC_INTERVAL seconds.
+INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+UPSCOPE["SYNC_INTERVAL"] = env.float("UPSCOPE_SYNC_INTERVAL", default=60.0)
+if USE_FAKE_UPSCOPE:
+    # The fake purges after FAKE_PURGE_DELAY (2 s): reconcile soon after.
+    UPSCOPE["PURGE_RECONCILE_DELAY"] = 5.0
+# -- end of background work ----------------------------------------------------------------

@@ -8,7 +8,9 @@
 #   3. manage.py upscope_sync, when that command exists, against a short-lived server
 #      (the fake speaks HTTP, so it has to be served while the mirror syncs)
 #   4. manage.py demo_setup (users admin/admin, agent/agent, visitor/visitor)
-#   5. manage.py runserver $DEMO_HOST:$DEMO_PORT
+#   5. manage.py runserver $DEMO_HOST:$DEMO_PORT, with manage.py db_worker beside it (the
+#      mirror syncs itself every minute, purges reconcile on their own; the worker gets
+#      SIGTERM when the server exits)
 #
 # DEMO_PORT (default 8000) and DEMO_HOST (default 127.0.0.1) choose where it is served;
 # UPSCOPE_FAKE_URL follows them unless you set it yourself. DJANGO_ENV_FILE chooses the .env
@@ -103,6 +105,16 @@ PYEOF
 else
     info "manage.py upscope_sync does not exist yet: the mirror is filled as pages read Upscope"
 fi
+
+# -- background worker (django_upscope.tasks) --
+section "Starting the task worker (manage.py db_worker) and the periodic sync"
+manage upscope_schedule
+WORKER_LOG="${TMPDIR:-/tmp}/upscope-demo-worker.log"
+# setpriv --pdeathsig: the worker is stopped when its parent (this script, which becomes the
+# server through exec below) exits, however it exits.
+setpriv --pdeathsig TERM "$PY" manage.py db_worker --no-reload >"$WORKER_LOG" 2>&1 &
+info "worker pid $!, log $WORKER_LOG"
+# -- end of background worker --
 
 section "Demo users"
 manage demo_setup --base-url "$BASE_URL"

@@ -12,6 +12,7 @@
 #   PYTEST_TIMEOUT   per-test timeout in seconds (pytest-timeout; default 600)
 #   FAIL_FAST=1      stop at the first failed stage
 #   CHROMIUM         browser for the browser stage (default /usr/bin/chromium)
+#   REDIS_SERVER     redis-server for the RQ test of the sqlite stage (default /usr/bin/redis-server)
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -49,6 +50,7 @@ stage_migrations() {
 
 stage_sqlite() {
     rm -f "$JUNIT_DIR/sqlite.xml"
+    scripts/ensure_redis.sh || return 1  # the RQ test (tests/tasks/test_workers.py)
     env -u DATABASE_URL "${PYTEST[@]}" -m "not browser" --junitxml="$JUNIT_DIR/sqlite.xml" \
         "${EXTRA_ARGS[@]}"
 }

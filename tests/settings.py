@@ -22,6 +22,10 @@ INSTALLED_APPS = [
     *(["rest_framework"] if find_spec("rest_framework") else []),
     "django_upscope",
     "django_upscope.fake",
+    # The Tasks framework's database backend, for the tests of django_upscope.tasks (they
+    # choose it with override_settings(TASKS=...); the default stays ImmediateBackend).
+    *(["django_tasks"] if find_spec("django_tasks") and not find_spec("django.tasks") else []),
+    *(["django_tasks_db"] if find_spec("django_tasks_db") else []),
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,12 @@ DOCUMENTED_DEFAULTS = {
     "FAKE_REST_KEY": "fake_rest_key",
     "FAKE_SESSION_LIMIT": 5,
     "FAKE_PURGE_DELAY": 2.0,
+    # background work (django_upscope.tasks)
+    "BULK_TASK_THRESHOLD": 20,
+    "SYNC_INTERVAL": None,
+    "SYNC_LOCK_TTL": 900.0,
+    "PURGE_RECONCILE_DELAY": 60.0,
+    "PURGE_RECONCILE_ATTEMPTS": 3,
 }
 
 

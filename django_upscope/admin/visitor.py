@@ -35,11 +35,12 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import permissions as perms
-from .. import services
+from .. import services, tasks
 from ..audit import Actor
 from ..exceptions import UpscopeError
-from ..models import Visitor
+from ..models import AuditEvent, Visitor
 from ..presentation import describe
+from ..transactions import outside_request_transaction
 from ..views import ADMIN_SITE_PARAM
 from ..vocabulary import SHORT_ID_RE
 from .common import (
@@ -52,6 +53,7 @@ from .common import (
     error_text,
     pretty_json,
 )
+from .jobs import BulkJobPages, last_sync_line
 from .session import SessionInline
 
 logger = logging.getLogger("django_upscope.views")
@@ -101,7 +103,7 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class VisitorAdmin(BulkJobPages, ReadOnlyMixin, admin.ModelAdmin):
     change_form_template = "django_upscope/admin/visitor/change_form.html"
     change_list_template = "django_upscope/admin/visitor/change_list.html"
     list_display = (
@@ -263,6 +265,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
         visitor = r"^(?P<short_id>.+)"
         return [
             path("purge/", wrap(self.purge_view), name=f"{info}_purge"),
+            *self.bulk_job_urls(info),
             re_path(
                 rf"{visitor}/screenshare/$",
                 wrap(require_http_methods(["GET", "POST"])(_short_id(self.screenshare_view))),
@@ -276,8 +279,15 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    # Actions run here: each visitor's record commits before the next (whatever
+    # ATOMIC_REQUESTS), so a worker killed part-way loses nothing Upscope already did.
+    @outside_request_transaction
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        extra_context = {**(extra_context or {}), "can_purge": self.has_purge_permission(request)}
+        extra_context = {
+            "subtitle": last_sync_line(),
+            **(extra_context or {}),
+            "can_purge": self.has_purge_permission(request),
+        }
         return super().changelist_view(request, extra_context)
 
     def change_view(
@@ -297,6 +307,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
+    @outside_request_transaction
     def purge_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_purge_permission(request):
             raise PermissionDenied
@@ -332,6 +343,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
             self.message_user(request, _("Purge failed. %s") % error_text(exc), messages.ERROR)
         else:
             self.message_user(request, services.PURGE_DETAIL, messages.SUCCESS)
+            tasks.follow_up_purge()
 
     # -- actions --
 
@@ -384,10 +396,11 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 objects=queryset,
                 button=_("Yes, delete them"),
             )
+        short_ids = list(queryset.values_list("short_id", flat=True))
+        if tasks.should_queue(len(short_ids)):
+            return self.queue_bulk(request, AuditEvent.Action.DELETE_VISITOR, short_ids)
         try:
-            result = services.delete_visitors(
-                admin_actor(request), queryset.values_list("short_id", flat=True)
-            )
+            result = services.delete_visitors(admin_actor(request), short_ids)
         except PermissionDenied:
             self.message_user(request, _("You may not delete visitors."), messages.ERROR)
             return None
@@ -414,12 +427,15 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return self._purge_confirmation(request)
 
     @admin.action(description=gettext_lazy("Refresh from Upscope"), permissions=["refresh"])
-    def refresh_visitors(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def refresh_visitors(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        short_ids = list(queryset.values_list("short_id", flat=True))
+        if tasks.should_queue(len(short_ids)):
+            return self.queue_bulk(request, AuditEvent.Action.REFRESH_VISITOR, short_ids)
         try:
             done, failed = self._for_each(request, queryset, services.refresh_visitor)
         except PermissionDenied:
             self.message_user(request, _("You may not refresh visitors."), messages.ERROR)
-            return
+            return None
         self._report(
             request,
             done,
@@ -427,6 +443,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
             failed,
             _("Visitor %(id)s was not refreshed. %(error)s"),
         )
+        return None
 
     @admin.action(description=gettext_lazy("Stop active session"), permissions=["screenshare"])
     def stop_sessions(self, request: HttpRequest, queryset: QuerySet) -> Any:
@@ -511,6 +528,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
             response["Retry-After"] = str(description.retry_after)
         return response
 
+    @outside_request_transaction
     @sensitive_variables("share", "watch", "context")
     def screenshare_view(self, request: HttpRequest, short_id: str) -> HttpResponse:
         """Mint a watch URL for the logged-in staff user and show it in an iframe.
@@ -555,6 +573,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
         }
         return self._page(request, "django_upscope/screenshare.html", context)
 
+    @outside_request_transaction
     def stop_session_view(self, request: HttpRequest, short_id: str) -> HttpResponse:
         """End the visitor's session: JSON for ``fetch`` callers, else a message and a redirect."""
         back = HttpResponseRedirect(admin_url(self, "change", short_id))

@@ -21,9 +21,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from .. import services
+from .. import services, tasks
 from ..models import Agent, Session, UsageSnapshot, Visitor
 from ..permissions import PURGE, VIEW_SESSION, VIEW_USAGE, VIEW_VISITOR
+from ..transactions import outside_request_transaction
 from . import serializers
 from ._spectacular import schema_class
 from .docs import UPSTREAM_ERRORS, document
@@ -35,6 +36,9 @@ from .throttling import WatchURLRateThrottle
 ACTION_ERRORS = (400, 402, 404, 501, *UPSTREAM_ERRORS)
 
 
+# Outside ATOMIC_REQUESTS' transaction: what Upscope did (a delete, a purge, a minted watch
+# URL) is recorded and committed by the service as it happens, even if the worker is killed.
+@method_decorator(outside_request_transaction, name="dispatch")
 class UpscopeAPIView(APIView):
     """Base of every django-upscope endpoint.
 
@@ -243,6 +247,7 @@ class PurgeView(UpscopeAPIView):
     )
     def post(self, request: Request) -> Response:
         services.purge_offline_visitors(self.actor())
+        tasks.follow_up_purge()
         return Response(
             {"status": "accepted", "detail": services.PURGE_DETAIL},
             status=status.HTTP_202_ACCEPTED,
