@@ -25,9 +25,9 @@ from django.utils import timezone
 from . import locks, mirror, services
 from .audit import Actor, Source, scrub
 from .conf import upscope_settings
-from .errors import describe
 from .exceptions import UpscopeError
 from .models import AuditEvent, BulkJob, Visitor
+from .presentation import describe
 
 logger = logging.getLogger("django_upscope.tasks")
 
@@ -57,31 +57,45 @@ def _report_dict(report: mirror.SyncReport) -> dict[str, Any]:
     }
 
 
-def sync_mirror(**options: Any) -> dict[str, Any]:
+def run_sync(
+    progress: mirror.ProgressCallback | None = None, **options: Any
+) -> mirror.SyncReport | None:
     """Run :func:`django_upscope.mirror.sync_from_upscope` (``options`` are its keyword
-    arguments) unless another sync holds the lease: then ``{"status": "already_running"}``.
+    arguments) behind the sync lease, or return ``None`` when another sync holds it.
 
-    The outcome is stored for the admin's "last sync" line. An
+    ``progress`` is called after each batch, once the lease is renewed. The outcome is
+    stored for the admin's "last sync" line. An
     :class:`~django_upscope.exceptions.UpscopeError` is recorded, then raised.
     """
     ttl = float(upscope_settings.SYNC_LOCK_TTL)
     with locks.held(SYNC_LEASE, ttl) as token:
         if token is None:
             logger.info("A sync of the mirror is already running; this one exits.")
-            return {"status": ALREADY_RUNNING}
+            return None
 
-        def progress(done: int, total: int, result: mirror.SyncResult) -> None:
+        def renew(done: int, total: int, result: mirror.SyncResult) -> None:
             locks.renew(SYNC_LEASE, token, ttl)
+            if progress is not None:
+                progress(done, total, result)
 
         try:
-            report = mirror.sync_from_upscope(progress=progress, **options)
+            report = mirror.sync_from_upscope(progress=renew, **options)
         except UpscopeError as exc:
             locks.release(SYNC_LEASE, token, ok=False, summary=f"{exc.message} [{exc.code}]")
             raise
-        outcome = _report_dict(report)
-        locks.release(SYNC_LEASE, token, ok=not report.result.failed, summary=outcome["summary"])
-    logger.info("Mirror synced: %s", outcome["summary"])
-    return outcome
+        summary = report.result.summary()
+        locks.release(SYNC_LEASE, token, ok=not report.result.failed, summary=summary)
+    logger.info("Mirror synced: %s", summary)
+    return report
+
+
+def sync_mirror(**options: Any) -> dict[str, Any]:
+    """:func:`run_sync` as a JSON-serialisable outcome (``{"status": "already_running"}``
+    when another sync holds the lease)."""
+    report = run_sync(**options)
+    if report is None:
+        return {"status": ALREADY_RUNNING}
+    return _report_dict(report)
 
 
 def snapshot_usage() -> dict[str, Any]:

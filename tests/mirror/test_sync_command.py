@@ -68,8 +68,11 @@ def test_second_run_writes_nothing_to_the_mirror(upscope_fake, three):
     with CaptureQueriesContext(connection) as ctx:
         output = run("--no-usage")
     assert last_line(output) == "created=0 updated=0 unchanged=3 failed=0 skipped=0"
-    mirror_writes = [sql for sql in writes(ctx) if "django_upscope_" in sql]
+    # The sync lease (django_upscope_syncstate) is written; the mirror's tables are not.
+    mirror_tables = ("django_upscope_visitor", "django_upscope_session", "django_upscope_agent")
+    mirror_writes = [sql for sql in writes(ctx) if any(t in sql for t in mirror_tables)]
     assert mirror_writes == []
+    assert any("django_upscope_syncstate" in sql for sql in writes(ctx))
     assert models.Visitor.objects.count() == 3
     assert models.Session.objects.count() == 3
 
@@ -340,3 +343,22 @@ class TestUsageSnapshotCommand:
         err = capsys.readouterr().err
         assert err.startswith("CommandError: Could not fetch usage: UPSCOPE['TIMEOUT']")
         assert "Traceback" not in err and 'File "' not in err
+
+
+def test_a_second_sync_while_one_holds_the_lease_exits_cleanly(upscope_fake, three):
+    from django_upscope import jobs, locks
+
+    token = locks.acquire(jobs.SYNC_LEASE, ttl=600)
+    assert token is not None
+    output = run("--no-usage")
+    assert output.strip().splitlines()[-1] == (
+        "Another sync of the mirror is running; nothing to do."
+    )
+    assert not models.Visitor.objects.exists()
+    assert not [r for r in upscope_fake.requests() if r.path.endswith("/list.json")]
+
+    locks.release(jobs.SYNC_LEASE, token, ok=True, summary="released")
+    output = run("--no-usage")  # positive control: with the lease free, the sync runs
+    assert last_line(output).startswith("created=3 ")
+    state = locks.state(jobs.SYNC_LEASE)
+    assert state is not None and state.ok is True and state.summary.startswith("created=3 ")

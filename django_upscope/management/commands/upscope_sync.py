@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from django_upscope import mirror
+from django_upscope import jobs, mirror
 from django_upscope.exceptions import UpscopeError
 
 
@@ -130,7 +130,8 @@ class Command(BaseCommand):
         verbosity = options["verbosity"]
         progress = Progress(self.stdout, batch_size=options["batch_size"], enabled=verbosity >= 1)
         try:
-            report = mirror.sync_from_upscope(
+            # Behind the same lease as the sync_mirror task: one sync at a time.
+            report = jobs.run_sync(
                 query=options["search"],
                 with_history=options["with_history"],
                 prune=options["prune"],
@@ -145,6 +146,9 @@ class Command(BaseCommand):
             raise CommandError(f"Upscope sync stopped: {exc.message} [{exc.code}]") from exc
         finally:
             progress.finish()
+        if report is None:
+            self.stdout.write("Another sync of the mirror is running; nothing to do.")
+            return
         if verbosity >= 1:
             self._describe(report, options)
         if report.usage_error is not None:
