@@ -30,7 +30,6 @@ from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
 from django.contrib.admin.views.main import (
     ALL_VAR,
     ERROR_FLAG,
-    IS_FACETS_VAR,
     ORDER_VAR,
     PAGE_VAR,
     SEARCH_VAR,
@@ -50,6 +49,8 @@ MAX_SEARCH_TERM_LENGTH = 100
 MAX_FILTER_LENGTH = 500
 #: The last year a date drill-down may show: Django computes the end of the chosen year.
 MAX_DRILL_DOWN_YEAR = dt.MAXYEAR - 1
+#: Django 5.0's facet switch (``IS_FACETS_VAR``, absent from Django 4.2).
+IS_FACETS_VAR = "_facets"
 #: Parameters of the list itself (not filters): kept when filters are removed.
 LIST_PARAMS = frozenset(
     {ORDER_VAR, PAGE_VAR, ALL_VAR, IS_FACETS_VAR, IS_POPUP_VAR, TO_FIELD_VAR, ERROR_FLAG}
