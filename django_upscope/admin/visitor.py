@@ -8,6 +8,8 @@ views of the admin site the ModelAdmin is registered on: its login, its header, 
 URLs. The watch URL is a bearer secret: the page is sent with ``Cache-Control:
 no-store`` and ``Referrer-Policy: no-referrer``, may not be framed by any site, and
 the URL is never logged. Every Upscope error becomes a page a person understands.
+The confirmation page shown to a navigation from another site holds no watch URL and is
+sent ``Referrer-Policy: same-origin``, so that the browser posts its form with our origin.
 """
 
 from __future__ import annotations
