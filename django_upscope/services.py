@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.urls import NoReverseMatch, reverse
 
 from . import permissions as perms
@@ -414,7 +414,7 @@ def _fetch_visitor(short_id: str, with_history: bool, *, mirror: bool) -> Visito
         return get_client().get_visitor(short_id, with_history=with_history)
     except UpscopeVisitorNotFound:
         if mirror:
-            sync.mark_removed_upstream([short_id])
+            _write_mirror(sync.mark_removed_upstream, [short_id])
         raise
 
 
@@ -458,11 +458,25 @@ def refresh_visitors(
 # -- reads (not audited) ------------------------------------------------------------
 
 
+def _write_mirror(write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """A read-through mirror write that never fails the read it serves.
+
+    The mirror is a cache: if writing it fails (``database is locked`` on SQLite, a
+    deadlock on PostgreSQL), the read still answers with what Upscope said, and the next
+    read or sync writes the row. The savepoint keeps a request's transaction usable.
+    """
+    try:
+        with transaction.atomic():
+            write(*args, **kwargs)
+    except DatabaseError as exc:
+        logger.warning("The read-through mirror write failed (%s); answering anyway.", exc)
+
+
 def search_visitors(query: str | None = None) -> list[VisitorData]:
     """Search Upscope (no query: the latest visitors), refreshing the mirror."""
     visitors = get_client().search_visitors(query)
     if upscope_settings.MIRROR_READ_THROUGH:
-        sync.upsert_visitors(visitors)
+        _write_mirror(sync.upsert_visitors, visitors)
     return visitors
 
 
@@ -475,7 +489,7 @@ def get_visitor(short_id: str, with_history: bool = False) -> VisitorData:
     read_through = bool(upscope_settings.MIRROR_READ_THROUGH)
     visitor = _fetch_visitor(short_id, with_history, mirror=read_through)
     if read_through:
-        sync.upsert_visitor(visitor, with_history=with_history)
+        _write_mirror(sync.upsert_visitor, visitor, with_history=with_history)
     return visitor
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from ..models import AuditEvent
 from .common import ReadOnlyMixin, pretty_json
+from .list_inputs import ListInputGuard
 
 CSV_COLUMNS = (
     "created_at",
@@ -43,7 +44,7 @@ def _csv_cell(value: Any) -> str:
     return text
 
 
-class AuditEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AuditEventAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "action",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from ..models import Session
 from .common import FeatureFilter, ReadOnlyMixin, pretty_json
+from .list_inputs import ListInputGuard
 
 
 class SessionColumnsMixin:
@@ -45,7 +46,7 @@ class SessionInline(ReadOnlyMixin, SessionColumnsMixin, admin.TabularInline):
     ordering = ("-started_at",)
 
 
-class SessionAdmin(ReadOnlyMixin, SessionColumnsMixin, admin.ModelAdmin):
+class SessionAdmin(ListInputGuard, ReadOnlyMixin, SessionColumnsMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "visitor",
@@ -86,7 +87,7 @@ class SessionAdmin(ReadOnlyMixin, SessionColumnsMixin, admin.ModelAdmin):
         return pretty_json(obj.metadata)
 
 
-class AgentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AgentAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "agent_identifier", "upscope_id", "type", "synced_at")
     search_fields = ("name", "agent_identifier")
     list_filter = ("type",)

@@ -17,9 +17,10 @@ from ..models import UsageSnapshot
 from ..presentation import describe
 from .charts import usage_chart
 from .common import ReadOnlyMixin
+from .list_inputs import ListInputGuard
 
 
-class UsageSnapshotAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class UsageSnapshotAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
     change_list_template = "django_upscope/admin/usagesnapshot/change_list.html"
     list_display = (
         "taken_at",

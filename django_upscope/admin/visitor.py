@@ -8,6 +8,8 @@ views of the admin site the ModelAdmin is registered on: its login, its header, 
 URLs. The watch URL is a bearer secret: the page is sent with ``Cache-Control:
 no-store`` and ``Referrer-Policy: no-referrer``, may not be framed by any site, and
 the URL is never logged. Every Upscope error becomes a page a person understands.
+The confirmation page shown to a navigation from another site holds no watch URL and is
+sent ``Referrer-Policy: same-origin``, so that the browser posts its form with our origin.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
@@ -53,7 +55,9 @@ from .common import (
     error_text,
     pretty_json,
 )
+from .framing import WATCH_FRAME_SANDBOX, frame_allow, web_origin
 from .jobs import BulkJobPages, last_sync_line
+from .list_inputs import ListInputGuard
 from .session import SessionInline
 
 logger = logging.getLogger("django_upscope.views")
@@ -62,11 +66,11 @@ logger = logging.getLogger("django_upscope.views")
 FOREIGN_FETCH_SITES = frozenset({"cross-site", "same-site"})
 
 
-def secure(response: HttpResponse) -> HttpResponse:
+def secure(response: HttpResponse, referrer_policy: str = "no-referrer") -> HttpResponse:
     """Headers for pages that hold (or might hold) a watch URL."""
     add_never_cache_headers(response)
     response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = referrer_policy
     response["X-Frame-Options"] = "DENY"
     response["Content-Security-Policy"] = "frame-ancestors 'none'"
     return response
@@ -103,7 +107,7 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-class VisitorAdmin(BulkJobPages, ReadOnlyMixin, admin.ModelAdmin):
+class VisitorAdmin(BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
     change_form_template = "django_upscope/admin/visitor/change_form.html"
     change_list_template = "django_upscope/admin/visitor/change_list.html"
     list_display = (
@@ -475,12 +479,17 @@ class VisitorAdmin(BulkJobPages, ReadOnlyMixin, admin.ModelAdmin):
     # -- the screen-share page and its stop endpoint --
 
     def _page(
-        self, request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+        self,
+        request: HttpRequest,
+        template: str,
+        context: dict[str, Any],
+        status: int = 200,
+        referrer_policy: str = "no-referrer",
     ) -> HttpResponse:
         """Render a page inside this admin site's frame, with the secure headers."""
         request.current_app = self.admin_site.name
         full = {**self.admin_site.each_context(request), "opts": self.model._meta, **context}
-        return secure(render(request, template, full, status=status))
+        return secure(render(request, template, full, status=status), referrer_policy)
 
     def _retry_url(self, request: HttpRequest, short_id: str) -> str:
         """Upscope's "Retry now" link: this page, on this site (absolute)."""
@@ -545,7 +554,14 @@ class VisitorAdmin(BulkJobPages, ReadOnlyMixin, admin.ModelAdmin):
                 "short_id": short_id,
                 "visitor_admin_url": visitor_admin_url,
             }
-            return self._page(request, "django_upscope/screenshare_confirm.html", confirmation)
+            # Under no-referrer Chromium posts the form with "Origin: null", which CSRF
+            # refuses; same-origin sends our origin to us only (the page holds no secret).
+            return self._page(
+                request,
+                "django_upscope/screenshare_confirm.html",
+                confirmation,
+                referrer_policy="same-origin",
+            )
         try:
             share = services.start_screenshare(
                 admin_actor(request),
@@ -557,13 +573,15 @@ class VisitorAdmin(BulkJobPages, ReadOnlyMixin, admin.ModelAdmin):
             return self._screenshare_refused(request, short_id, None)
         except UpscopeError as exc:
             return self._screenshare_refused(request, short_id, exc)
-        watch = urlsplit(share.watch_url)
         context: dict[str, Any] = {
             "title": _("Screen share"),
             "short_id": short_id,
             "visitor": _visitor_details(short_id),
             "watch_url": share.watch_url,
-            "watch_origin": f"{watch.scheme}://{watch.netloc}",
+            # As the browser serializes it, else the frame's events never match.
+            "watch_origin": web_origin(share.watch_url),
+            "frame_sandbox": " ".join(WATCH_FRAME_SANDBOX),
+            "frame_allow": frame_allow(share.permissions),
             "granted": [key for key, value in share.permissions.items() if value],
             "stop_url": admin_url(self, "stop_session", short_id),
             "visitor_admin_url": visitor_admin_url,

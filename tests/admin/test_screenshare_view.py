@@ -130,7 +130,11 @@ def test_page_mints_watch_url_and_renders_iframe(login, agent, upscope_fake, sec
         ).group(1)
     )
     assert origin == upscope_fake.url.rsplit("/__upscope__", 1)[0]
-    assert 'allow="microphone; autoplay' in html
+    # A view-only agent (no allow_audio): a sandboxed frame with no microphone or autoplay.
+    assert (
+        'sandbox="allow-scripts allow-same-origin allow-top-navigation-by-user-activation"' in html
+    )
+    assert 'allow="' not in html.split('id="upscope-watch-frame"', 1)[1].split(">", 1)[0]
     assert 'id="upscope-session-state" data-state="waiting"' in html
     assert "event.origin !== origin" in html and "event.source !== frame.contentWindow" in html
     for message_type in ("sessionStatusUpdate", "upscope.sessionState.update", "sessionEnded"):
