@@ -52,6 +52,7 @@ from .common import (
     error_text,
     pretty_json,
 )
+from .identity import lookup_code_urls
 from .session import SessionInline
 
 logger = logging.getLogger("django_upscope.views")
@@ -263,6 +264,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
         visitor = r"^(?P<short_id>.+)"
         return [
             path("purge/", wrap(self.purge_view), name=f"{info}_purge"),
+            *lookup_code_urls(self),  # 'Screen share by code' (admin/identity.py)
             re_path(
                 rf"{visitor}/screenshare/$",
                 wrap(require_http_methods(["GET", "POST"])(_short_id(self.screenshare_view))),
