@@ -18,6 +18,8 @@ env = environ.Env(
     UPSCOPE_BASE_ENDPOINT=(str, ""),
     UPSCOPE_REST_KEY=(str, ""),
     UPSCOPE_FAKE_URL=(str, "http://127.0.0.1:8000/__upscope__"),
+    UPSCOPE_PUBLIC_API_KEY=(str, ""),
+    UPSCOPE_SNIPPET_URL=(str, ""),
 )
 environ.Env.read_env(BASE_DIR / ".env") if (BASE_DIR / ".env").exists() else None
 
@@ -39,6 +41,15 @@ elif env("UPSCOPE_BASE_ENDPOINT"):
     }
 else:
     UPSCOPE = {"API_KEY": env("UPSCOPE_API_KEY"), "API_URL": env("UPSCOPE_API_URL")}
+
+# The visitor side ({% upscope_snippet %} on the account page): the public key and the
+# loader of the installation code. On the fake: its stand-in loader.
+if USE_FAKE_UPSCOPE:
+    UPSCOPE["PUBLIC_API_KEY"] = "fake_public_key"
+    UPSCOPE["SNIPPET_URL"] = env("UPSCOPE_FAKE_URL").rstrip("/") + "/sdk/loader.js"
+else:
+    UPSCOPE["PUBLIC_API_KEY"] = env("UPSCOPE_PUBLIC_API_KEY") or None
+    UPSCOPE["SNIPPET_URL"] = env("UPSCOPE_SNIPPET_URL") or None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
