@@ -27,6 +27,12 @@ DOCUMENTED_DEFAULTS = {
     "FAKE_REST_KEY": "fake_rest_key",
     "FAKE_SESSION_LIMIT": 5,
     "FAKE_PURGE_DELAY": 2.0,
+    "PUBLIC_API_KEY": None,
+    "SNIPPET_URL": None,
+    "VISITOR_IDENTITY": None,
+    "VISITOR_UNIQUE_ID": "hmac",
+    "VISITOR_EMAIL": False,
+    "SNIPPET_FOR_ANONYMOUS": True,
 }
 
 

@@ -24,10 +24,11 @@ from .conftest import SCREENSHOTS, log_in, session_cookie
 pytestmark = pytest.mark.browser
 
 CUSTOMER = "Carla Customer"
-EVIL_NAME = '</script><script>window.pwned = 1</script><!--'
+EVIL_NAME = "</script><script>window.pwned = 1</script><!--"
 SHARE_PAGE = r"/admin/django_upscope/visitor/([^/]+)/screenshare/$"
 #: Bounded: the fake registers a page's visitor within one round trip of the loader.
 POLLS = 20
+CAPTIONS = ("The customer's browser", "The agent's browser")
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def side_by_side(page, left, right, path):
             f"<figure style='margin:0'><figcaption style='font:600 18px sans-serif;"
             f"padding:4px 0'>{caption}</figcaption><img style='width:1096px;border:1px solid "
             f"#888' src='data:image/png;base64,{data}'></figure>"
-            for caption, data in zip(("The customer's browser", "The agent's browser"), images)
+            for caption, data in zip(CAPTIONS, images, strict=True)
         )
         + "</body>"
     )
