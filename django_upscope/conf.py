@@ -68,6 +68,23 @@ DEFAULTS: dict[str, Any] = {
     # tries again while offline visitors remain (Upscope purges asynchronously).
     "PURGE_RECONCILE_DELAY": 60.0,
     "PURGE_RECONCILE_ATTEMPTS": 3,
+    # -- Identify your visitors ({% upscope_snippet %}, django_upscope.identity) --
+    # The account's *public* key, sent to pages in Upscope('init', {apiKey: ...}).
+    # Never the secret API_KEY.
+    "PUBLIC_API_KEY": None,
+    # The script URL of the installation code in Upscope's dashboard (per account).
+    "SNIPPET_URL": None,
+    # A callable (or dotted path) ``(request) -> dict | None`` giving a logged-in
+    # visitor's identity (uniqueId, identities, tags, integrationIds); None: the default
+    # (django_upscope.identity.default_identity).
+    "VISITOR_IDENTITY": None,
+    # "hmac": uniqueId is an HMAC of the user's pk under a key derived from SECRET_KEY,
+    # so the raw database id never reaches Upscope; "pk": the raw primary key.
+    "VISITOR_UNIQUE_ID": "hmac",
+    # Whether the default identity adds the user's e-mail address to ``identities``.
+    "VISITOR_EMAIL": False,
+    # Whether anonymous visitors get the plain installation (True) or nothing (False).
+    "SNIPPET_FOR_ANONYMOUS": True,
 }
 
 

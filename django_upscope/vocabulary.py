@@ -57,3 +57,23 @@ AUTHENTICATION_REASONS: dict[str, str] = {
     "please_contact_team": "Upscope has restricted API access for this team; contact Upscope",
 }
 AUTHENTICATION_CODES = frozenset(AUTHENTICATION_REASONS)
+
+# -- the visitor side: the JavaScript SDK (docs/upscope-api.md, "The visitor side: the
+# JavaScript SDK"; newer docs) --
+
+#: A tag sent in ``Upscope('init', {tags: [...]})``. Upscope writes the rule in upper
+#: case but its own examples are lower case, so it is applied without regard to case.
+TAG_RE = re.compile(r"^#[A-Z-]+$", re.IGNORECASE)
+
+#: An entry of ``integrationIds``: ``name:id``.
+INTEGRATION_ID_RE = re.compile(r"^[a-z]{3,}:.+$")
+
+#: The identity keys ``init`` and ``updateConnection`` take (``apiKey`` aside).
+IDENTITY_KEYS: tuple[str, ...] = ("uniqueId", "identities", "tags", "integrationIds")
+
+#: The four-digit lookup code a visitor reads out; as a search token it finds the visitor
+#: ("Search syntax").
+LOOKUP_CODE_RE = re.compile(r"^[0-9]{4}$")
+
+#: The search token matching a visitor's ``uniqueId`` ("Search syntax").
+UNIQUE_ID_SEARCH_PREFIX = "id:"

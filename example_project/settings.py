@@ -24,6 +24,8 @@ env = environ.Env(
     UPSCOPE_BASE_ENDPOINT=(str, ""),
     UPSCOPE_REST_KEY=(str, ""),
     UPSCOPE_FAKE_URL=(str, "http://127.0.0.1:8000/__upscope__"),
+    UPSCOPE_PUBLIC_API_KEY=(str, ""),
+    UPSCOPE_SNIPPET_URL=(str, ""),
 )
 # `make demo DEMO_PORT=...` writes UPSCOPE_FAKE_URL here, so that manage.py commands run by
 # hand afterwards reach the demo's server. Variables set in the environment win over the file.
@@ -55,6 +57,15 @@ if USE_FAKE_UPSCOPE:
     }
 else:
     UPSCOPE = dict(UPSCOPE_GIVEN)
+
+# The visitor side ({% upscope_snippet %} on the account page): the public key and the
+# loader of the installation code. On the fake: its stand-in loader.
+if USE_FAKE_UPSCOPE:
+    UPSCOPE["PUBLIC_API_KEY"] = "fake_public_key"
+    UPSCOPE["SNIPPET_URL"] = env("UPSCOPE_FAKE_URL").rstrip("/") + "/sdk/loader.js"
+else:
+    UPSCOPE["PUBLIC_API_KEY"] = env("UPSCOPE_PUBLIC_API_KEY") or None
+    UPSCOPE["SNIPPET_URL"] = env("UPSCOPE_SNIPPET_URL") or None
 
 INSTALLED_APPS = [
     "django.contrib.admin",

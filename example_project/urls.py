@@ -11,6 +11,10 @@ urlpatterns = [
     path("upscope/", include("django_upscope.urls")),
     # The example agent console (example_project/templates/console.html).
     path("console/", views.console, name="console"),
+    # The customer side: a fake account page with {% upscope_snippet %} (views.account).
+    path("account/", views.account, name="account"),
+    path("account/login/", views.AccountLoginView.as_view(), name="account-login"),
+    path("account/logout/", views.AccountLogoutView.as_view(), name="account-logout"),
 ]
 
 if getattr(settings, "USE_FAKE_UPSCOPE", False):

@@ -30,6 +30,7 @@ AGENT_CODENAMES = {
     "view_session",
     "view_usagesnapshot",
     "view_auditevent",
+    "view_user",  # to find a customer in the User admin ('Screen share')
 }
 
 
@@ -39,11 +40,11 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def test_creates_the_three_demo_users(settings):
+def test_creates_the_demo_users(settings):
     settings.DEBUG = True
     output = run("--base-url", "http://127.0.0.1:8123/")
     users = {u.username: u for u in get_user_model().objects.all()}
-    assert set(users) == {"admin", "agent", "visitor"}
+    assert set(users) == {"admin", "agent", "visitor", "customer"}
 
     admin, agent, visitor = users["admin"], users["agent"], users["visitor"]
     assert admin.is_superuser and admin.is_staff and admin.check_password("admin")
@@ -58,6 +59,9 @@ def test_creates_the_three_demo_users(settings):
     assert not agent.has_perm("django_upscope.remote_console_visitor")
     assert not agent.has_perm("django_upscope.delete_visitor")
     assert not visitor.has_perm("django_upscope.screenshare_visitor")
+    customer = users["customer"]
+    assert not customer.is_staff and customer.check_password("customer")
+    assert customer.get_full_name() == "Carla Customer"
 
     assert "http://127.0.0.1:8123/admin/" in output
     assert "agent   / agent" in output
@@ -75,7 +79,7 @@ def test_running_again_resets_instead_of_duplicating(settings):
 
     output = run()
 
-    assert user_model.objects.count() == 3
+    assert user_model.objects.count() == 4
     agent.refresh_from_db()
     assert agent.check_password("agent") and agent.is_staff
     assert set(agent.user_permissions.values_list("codename", flat=True)) == AGENT_CODENAMES

@@ -56,6 +56,7 @@ from .common import (
     pretty_json,
 )
 from .framing import WATCH_FRAME_SANDBOX, frame_allow, web_origin
+from .identity import lookup_code_urls
 from .jobs import BulkJobPages, last_sync_line
 from .list_inputs import ListInputGuard
 from .session import SessionInline
@@ -270,6 +271,7 @@ class VisitorAdmin(BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin
         return [
             path("purge/", wrap(self.purge_view), name=f"{info}_purge"),
             *self.bulk_job_urls(info),
+            *lookup_code_urls(self),  # 'Screen share by code' (admin/identity.py)
             re_path(
                 rf"{visitor}/screenshare/$",
                 wrap(require_http_methods(["GET", "POST"])(_short_id(self.screenshare_view))),

@@ -9,7 +9,7 @@ matches answers a JSON 404, without any call to Upscope.
 from django.urls import path, re_path
 
 from ..vocabulary import SHORT_ID_RE
-from . import views
+from . import lookup, views
 from ._spectacular import HAS_SPECTACULAR
 from .exceptions import not_found_view
 
@@ -31,6 +31,11 @@ urlpatterns = [
     path("usage/", views.UsageView.as_view(), name="usage"),
     path("usage/history/", views.UsageHistoryView.as_view(), name="usage-history"),
     path("sessions/", views.SessionListView.as_view(), name="session-list"),
+    # The agent's lookups of a customer's visitors (api/lookup.py).
+    path("lookup/users/<str:user_id>/", lookup.UserVisitorsView.as_view(), name="lookup-user"),
+    re_path(
+        r"^lookup/code/(?P<code>[0-9]{4})/$", lookup.LookupCodeView.as_view(), name="lookup-code"
+    ),
 ]
 
 if HAS_SPECTACULAR:

@@ -229,3 +229,19 @@ class FakePurge(models.Model):
 
     def __str__(self) -> str:
         return f"purge at {self.run_at:%Y-%m-%d %H:%M:%S}"
+
+
+class FakeSdkConnection(models.Model):
+    """A visitor connected through the fake's stand-in loader (``fake/sdk.py``).
+
+    Its page sends heartbeats while it is open; a visitor whose heartbeats stop goes
+    offline (checked lazily, against the fake's clock).
+    """
+
+    visitor = models.OneToOneField(
+        FakeVisitor, on_delete=models.CASCADE, primary_key=True, related_name="sdk_connection"
+    )
+    heartbeat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"SDK connection of {self.visitor_id}"

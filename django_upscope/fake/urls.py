@@ -6,7 +6,7 @@ on-premise API under ``onprem/api/`` (``BASE_ENDPOINT = <mount>/onprem``).
 
 from django.urls import path, re_path
 
-from . import views
+from . import sdk, views
 
 app_name = "upscope_fake"
 
@@ -30,4 +30,9 @@ urlpatterns = [
     # The page a minted watch URL opens, and the status it polls.
     path("watch/<str:token>", views.watch, name="watch"),
     path("watch/<str:token>/status.json", views.watch_status, name="watch_status"),
+    # The stand-in loader of the visitor side, and its endpoints (fake/sdk.py).
+    path("sdk/loader.js", sdk.loader, name="sdk_loader"),
+    path("sdk/register", sdk.register_view, name="sdk_register"),
+    path("sdk/heartbeat", sdk.heartbeat_view, name="sdk_heartbeat"),
+    path("sdk/leave", sdk.leave_view, name="sdk_leave"),
 ]

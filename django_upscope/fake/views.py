@@ -24,7 +24,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import upscope_settings
-from . import state, wire
+from . import sdk, state, wire
 from .models import FakeVisitor
 from .payloads import fake_visitor_payload
 from .search import search
@@ -54,6 +54,7 @@ def _serve(request: HttpRequest, api: str, routes: Routes, **kwargs: Any) -> Htt
     """Apply faults, check credentials, run the handler for the method, then log once."""
     _require_enabled()
     state.run_due_purges()
+    sdk.expire_silent_visitors()  # visitors of the stand-in loader whose page closed
     credentials = wire.judge_credentials(request, api)
     route = routes.get(request.method or "")
     if route is None:

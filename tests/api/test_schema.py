@@ -46,6 +46,8 @@ EXPECTED_ERRORS = {
     ("get", "/usage/"): {401, 403, 501, 502, 503, 504},
     ("get", "/usage/history/"): {400, 401, 403, 404},
     ("get", "/sessions/"): {400, 401, 403, 404},
+    ("get", "/lookup/users/{user_id}/"): {401, 403, 404, 502, 503, 504},
+    ("get", "/lookup/code/{code}/"): {401, 403, 404, 502, 503, 504},
 }
 SUCCESS = {
     ("get", "/visitors/"): "200",
@@ -57,6 +59,8 @@ SUCCESS = {
     ("get", "/usage/"): "200",
     ("get", "/usage/history/"): "200",
     ("get", "/sessions/"): "200",
+    ("get", "/lookup/users/{user_id}/"): "200",
+    ("get", "/lookup/code/{code}/"): "200",
 }
 
 

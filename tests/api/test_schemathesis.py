@@ -91,7 +91,9 @@ def test_schemathesis_finds_no_undocumented_failure(upscope_fake, live_server, s
                 path_parameters={"short_id": known},
             )
 
-    assert len(statuses) == 9 + 4
+    # 11 operations (the two lookups of api/lookup.py included), 4 of them on a known visitor.
+    assert len(statuses) == 11 + 4
+    assert 200 in statuses["GET /upscope/api/lookup/code/{code}/"]
     # The runs reached the real work, not just validation errors.
     assert 201 in statuses["POST /upscope/api/visitors/{short_id}/watch-url/ (known visitor)"]
     assert 200 in statuses["GET /upscope/api/visitors/{short_id}/ (known visitor)"]

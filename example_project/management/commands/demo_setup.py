@@ -7,7 +7,10 @@ Creates (or resets) three users for clicking through the example project:
   start a screen share with remote control and audio (no remote console, no redirect, no
   deleting);
 - ``visitor`` / ``visitor``: an ordinary, non-staff user (refused by the admin and by the
-  screen-share page).
+  screen-share page);
+- ``customer`` / ``customer``: a demo customer (Carla Customer, not staff) who logs in at
+  ``/account/login/`` and opens the account page, which identifies her visitor to Upscope.
+  The agent may view users, to find her in the User admin and press 'Screen share'.
 
 Running it again resets the passwords and the agent's permissions. It refuses to run with
 ``DEBUG`` off unless ``--force`` is given: these are well-known passwords.
@@ -32,6 +35,8 @@ AGENT_PERMISSIONS = [
     ("django_upscope", "view_session"),
     ("django_upscope", "view_usagesnapshot"),
     ("django_upscope", "view_auditevent"),
+    # To find a customer in the User admin and press 'Screen share'.
+    ("auth", "view_user"),
 ]
 
 # username, password, is_staff, is_superuser, first name, last name
@@ -39,11 +44,15 @@ DEMO_USERS = [
     ("admin", "admin", True, True, "Ada", "Admin"),
     ("agent", "agent", True, False, "Sam", "Support"),
     ("visitor", "visitor", False, False, "Vic", "Visitor"),
+    ("customer", "customer", False, False, "Carla", "Customer"),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create or reset the demo users admin/admin, agent/agent and visitor/visitor."
+    help = (
+        "Create or reset the demo users admin/admin, agent/agent, visitor/visitor and "
+        "customer/customer."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -72,14 +81,19 @@ class Command(BaseCommand):
         self._print_summary(options["base_url"].rstrip("/"))
 
     def _agent_permissions(self) -> list[Permission]:
-        wanted = {codename for _app, codename in AGENT_PERMISSIONS}
-        found = list(
-            Permission.objects.filter(content_type__app_label="django_upscope", codename__in=wanted)
+        wanted = set(AGENT_PERMISSIONS)
+        candidates = Permission.objects.filter(
+            content_type__app_label__in={app for app, _codename in wanted},
+            codename__in={codename for _app, codename in wanted},
+        ).select_related("content_type")
+        found = [p for p in candidates if (p.content_type.app_label, p.codename) in wanted]
+        missing = sorted(
+            f"{app}.{codename}"
+            for app, codename in wanted - {(p.content_type.app_label, p.codename) for p in found}
         )
-        missing = sorted(wanted - {p.codename for p in found})
         if missing:
             raise CommandError(
-                "These django_upscope permissions do not exist (run 'manage.py migrate' "
+                "These permissions do not exist (run 'manage.py migrate' "
                 f"first): {', '.join(missing)}"
             )
         return found
@@ -117,6 +131,7 @@ class Command(BaseCommand):
         out("  agent   / agent     staff support agent: view visitors, sessions, usage and")
         out("                      the audit trail; screen share with remote control and audio")
         out("  visitor / visitor   not staff: refused by the admin and the screen-share page")
+        out("  customer / customer a demo customer: log in at /account/login/, open /account/")
         out("")
         out(self.style.SUCCESS("URLs"))
         out(f"  Admin:           {base}/admin/")
@@ -124,6 +139,8 @@ class Command(BaseCommand):
         out(f"  Sessions:        {base}/admin/django_upscope/session/")
         out(f"  Audit trail:     {base}/admin/django_upscope/auditevent/")
         out(f"  Agent console:   {base}/console/")
+        out(f"  Customer page:   {base}/account/  (log in as customer)")
+        out(f"  Users:           {base}/admin/auth/user/  ('Screen share' on a user's page)")
         if getattr(settings, "USE_FAKE_UPSCOPE", False):
             # The fake's own page (its addresses and counts), where the client is pointed.
             api_url = settings.UPSCOPE["API_URL"]
