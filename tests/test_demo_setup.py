@@ -133,6 +133,8 @@ def test_every_printed_link_answers(settings, example_urls, client):
         "Sessions",
         "Audit trail",
         "Agent console",
+        "Customer page",
+        "Users",
         "Fake Upscope",
         "its cloud API",
     }
