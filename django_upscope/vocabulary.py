@@ -57,3 +57,20 @@ AUTHENTICATION_REASONS: dict[str, str] = {
     "please_contact_team": "Upscope has restricted API access for this team; contact Upscope",
 }
 AUTHENTICATION_CODES = frozenset(AUTHENTICATION_REASONS)
+
+# -- search syntax (docs/upscope-api.md, "Search syntax") --------------------------
+
+#: The tokens for visitors connected now, and not.
+SEARCH_ONLINE = "online"
+SEARCH_OFFLINE = "-online"
+#: Prefixes of the tokens that name one attribute.
+SEARCH_IP_PREFIX = "ip:"
+SEARCH_ID_PREFIX = "id:"
+SEARCH_INTEGRATION_PREFIX = "integration_id:"
+SEARCH_TAG_PREFIX = "#"
+#: A four-digit number is a lookup code (the one ``getLookupCode`` gives a visitor).
+LOOKUP_CODE_RE = re.compile(r"\d{4}")
+#: ``integrationIds`` entries: ``name:id`` (the SDK's rule; applied to the search token).
+INTEGRATION_ID_RE = re.compile(r"([a-z]{3,}):(.+)", re.IGNORECASE)
+#: An e-mail address, as a search token (a loose shape: an identity is matched exactly).
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

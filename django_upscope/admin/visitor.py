@@ -38,6 +38,7 @@ from .. import permissions as perms
 from .. import services
 from ..audit import Actor
 from ..exceptions import UpscopeError
+from ..mirror.search import FREE_TEXT_FIELDS
 from ..models import Visitor
 from ..presentation import describe
 from ..views import ADMIN_SITE_PARAM
@@ -52,6 +53,7 @@ from .common import (
     error_text,
     pretty_json,
 )
+from .search import UpscopeSearchMixin
 from .session import SessionInline
 
 logger = logging.getLogger("django_upscope.views")
@@ -101,7 +103,7 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class VisitorAdmin(UpscopeSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     change_form_template = "django_upscope/admin/visitor/change_form.html"
     change_list_template = "django_upscope/admin/visitor/change_list.html"
     list_display = (
@@ -123,7 +125,8 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "integration",
         TagFilter,
     )
-    search_fields = ("short_id", "identities_text", "unique_id", "lookup_code", "ip_address")
+    # Free text; Upscope's tokens (online, #tag, ip:...) are read by UpscopeSearchMixin.
+    search_fields = FREE_TEXT_FIELDS
     list_per_page = 50
     inlines = (SessionInline,)
     actions = ("delete_visitors", "purge_offline_visitors", "refresh_visitors", "stop_sessions")
@@ -263,6 +266,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
         visitor = r"^(?P<short_id>.+)"
         return [
             path("purge/", wrap(self.purge_view), name=f"{info}_purge"),
+            path("search-live/", wrap(self.search_live_view), name=f"{info}_search_live"),
             re_path(
                 rf"{visitor}/screenshare/$",
                 wrap(require_http_methods(["GET", "POST"])(_short_id(self.screenshare_view))),
@@ -278,6 +282,7 @@ class VisitorAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         extra_context = {**(extra_context or {}), "can_purge": self.has_purge_permission(request)}
+        extra_context["search_live_url"] = self.search_live_url(request)
         return super().changelist_view(request, extra_context)
 
     def change_view(
