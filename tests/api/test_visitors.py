@@ -215,7 +215,6 @@ def test_unknown_visitor_is_404(upscope_fake, client_for):
         "visitors/bad.id/watch-url/",
         "visitors/bad.id/session/",
         "nothing-here/",
-        "",
     ],
 )
 @pytest.mark.parametrize("method", ["get", "post", "delete"])
