@@ -4,7 +4,12 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
+# Two sets of extras, each with its own stamp: `make demo` installs only what the demo runs;
+# every other target installs everything (a venv made by `make demo` gets the rest then).
+DEMO_EXTRAS := drf,spectacular,example,tasks
+DEV_EXTRAS := drf,spectacular,example,tasks,test,type,bench
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 # The pyenv interpreters for tox (3.10-3.13), put ahead of pyenv's shims.
 PYENV_ROOT ?= $(HOME)/.pyenv
 PYENV_BINS := $(subst $(eval) ,:,$(wildcard $(PYENV_ROOT)/versions/3.1[0-3].*/bin))
@@ -34,12 +39,22 @@ help:
 	@echo "make clean         remove .venv, .tox, caches, artifacts, db.sqlite3"
 
 $(STAMP): pyproject.toml scripts/bootstrap_venv.sh
-	scripts/bootstrap_venv.sh test,type,bench
+	scripts/bootstrap_venv.sh $(DEV_EXTRAS)
 	touch $(STAMP)
+
+# The full install has every demo extra: when it is up to date, nothing to install.
+$(DEMO_STAMP): pyproject.toml scripts/bootstrap_venv.sh
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ] \
+		&& [ $(STAMP) -nt scripts/bootstrap_venv.sh ]; then \
+		echo "$(VENV) has every extra already (make venv)"; \
+	else \
+		scripts/bootstrap_venv.sh $(DEMO_EXTRAS); \
+	fi
+	touch $(DEMO_STAMP)
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	scripts/demo.sh
 
 test: $(STAMP)

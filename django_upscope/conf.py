@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "METADATA_HOOK": None,
     # Whether reads through the service layer refresh the local mirror.
     "MIRROR_READ_THROUGH": True,
+    # Who may read the API's schema and its Swagger UI / Redoc pages: a DRF permission
+    # class (or dotted path); None lets anyone read them. Default: staff only.
+    "SCHEMA_PERMISSION": "rest_framework.permissions.IsAdminUser",
     # The embedded fake (django_upscope.fake): allowed only with DEBUG, or with
     # FAKE_ENABLED=True set explicitly.
     "FAKE_ENABLED": None,

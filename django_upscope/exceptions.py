@@ -129,16 +129,15 @@ class UpscopeSubscriptionLimit(UpscopeAPIError):
 class UpscopeUnavailable(UpscopeError):
     """Upscope could not be reached or answered a transient error (429, 5xx).
 
-    ``retry_after`` holds the seconds Upscope asked to wait, when it said.
+    Raised as such for a 5xx answer; the subclasses say when no answer came
+    (timeout, connection) or Upscope asked to slow down (429). ``retry_after``
+    holds the seconds Upscope asked to wait, when it said. The explanation is
+    composed in ``presentation`` (it quotes the status and the wait).
     """
 
     default_code = "unavailable"
     http_status = 503
-    title = _("Upscope is unavailable")
-    explanation = _(
-        "Upscope could not be reached or did not answer in time. This is usually "
-        "temporary: try again in a moment."
-    )
+    title = _("Upscope reported a server error")
 
     def __init__(
         self,
@@ -157,18 +156,21 @@ class UpscopeTimeout(UpscopeUnavailable):
 
     default_code = "timeout"
     http_status = 504
+    title = _("Upscope did not answer in time")
 
 
 class UpscopeConnectionError(UpscopeUnavailable):
     """The connection failed or was dropped before a whole answer arrived."""
 
     default_code = "connection_error"
+    title = _("Upscope could not be reached")
 
 
 class UpscopeRateLimited(UpscopeUnavailable):
     """429: too many requests."""
 
     default_code = "rate_limited"
+    title = _("Upscope asked this site to slow down")
 
 
 class UpscopeInvalidResponse(UpscopeError):

@@ -22,7 +22,7 @@ from . import services
 from .identity import IdentityAdapter, unique_id_for
 from .models import Visitor
 from .resources import VisitorData
-from .vocabulary import LOOKUP_CODE_RE, UNIQUE_ID_SEARCH_PREFIX
+from .vocabulary import LOOKUP_CODE_RE, SEARCH_ID_PREFIX
 
 __all__ = ["VisitorLookup", "find_by_code", "find_by_identity", "find_by_unique_id"]
 
@@ -80,7 +80,7 @@ def find_by_unique_id(unique_id: str) -> VisitorLookup:
     """
     if not unique_id or any(char.isspace() for char in unique_id):
         return VisitorLookup()
-    found = services.search_visitors(f"{UNIQUE_ID_SEARCH_PREFIX}{unique_id}")
+    found = services.search_visitors(f"{SEARCH_ID_PREFIX}{unique_id}")
     mine = [visitor for visitor in found if visitor.unique_id == unique_id]
     return _result(mine, _mirror_last_seen(unique_id=unique_id))
 

@@ -16,12 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .exceptions import (
     UpscopeAuthenticationError,
     UpscopeConfigurationError,
+    UpscopeConnectionError,
     UpscopeError,
     UpscopeInvalidInput,
+    UpscopeRateLimited,
+    UpscopeTimeout,
+    UpscopeUnavailable,
 )
 from .vocabulary import AUTHENTICATION_REASONS
 
@@ -62,11 +67,62 @@ def _generic(error: UpscopeError) -> str:
     return _("Upscope answered with an error (%(code)s).") % {"code": error.code}
 
 
+def wait_in_words(seconds: int) -> str:
+    """``Retry-After`` for people: "try again in 30 seconds" (minutes, hours when long)."""
+    if seconds <= 0:
+        return _("you can try again now")
+    if seconds < 120:
+        return ngettext(
+            "try again in %(count)d second", "try again in %(count)d seconds", seconds
+        ) % {"count": seconds}
+    minutes = math.ceil(seconds / 60)
+    if minutes < 120:
+        return ngettext(
+            "try again in %(count)d minute", "try again in %(count)d minutes", minutes
+        ) % {"count": minutes}
+    hours = math.ceil(minutes / 60)
+    return ngettext("try again in %(count)d hour", "try again in %(count)d hours", hours) % {
+        "count": hours
+    }
+
+
+def _unavailable_cause(error: UpscopeError) -> str:
+    if isinstance(error, UpscopeTimeout):
+        return _("Upscope did not answer within the time this site waits for it.")
+    if isinstance(error, UpscopeConnectionError):
+        return _("The connection to Upscope failed or was cut off before a whole answer came.")
+    if isinstance(error, UpscopeRateLimited):
+        return _("Upscope is limiting how many requests this site may send.")
+    if error.status_code is None:
+        return _("Upscope could not be reached or did not answer in time.")
+    return _("Upscope answered with a server error (HTTP %(status)d).") % {
+        "status": error.status_code
+    }
+
+
+def _unavailable(error: UpscopeError) -> str:
+    seconds = whole_seconds(getattr(error, "retry_after", None))
+    if seconds is None:
+        wait = _("This is usually temporary: try again in a moment.")
+    else:
+        wait = _("Upscope asked to wait: %(wait)s.") % {"wait": wait_in_words(seconds)}
+    return f"{_unavailable_cause(error)} {wait}"
+
+
+def title(error: UpscopeError) -> str:
+    """The error's title; a bare :class:`UpscopeUnavailable` without an HTTP status (no
+    answer came) reads as a connection failure, not as a server error."""
+    if type(error) is UpscopeUnavailable and error.status_code is None:
+        return str(UpscopeConnectionError.title)
+    return str(error.title)
+
+
 #: Explanations that quote the error itself, by the class they belong to.
 _COMPOSED: dict[type[UpscopeError], Callable[[UpscopeError], str]] = {
     UpscopeInvalidInput: lambda error: error.message,
     UpscopeAuthenticationError: _authentication,
     UpscopeConfigurationError: _configuration,
+    UpscopeUnavailable: _unavailable,
     UpscopeError: _generic,
 }
 
@@ -92,7 +148,7 @@ def describe(error: UpscopeError) -> ErrorDescription:
     """The :class:`ErrorDescription` of ``error``, from its class's presentation."""
     return ErrorDescription(
         error.http_status,
-        str(error.title),
+        title(error),
         explain(error),
         retry=error.retry,
         retry_after=whole_seconds(getattr(error, "retry_after", None)),

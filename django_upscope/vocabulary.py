@@ -66,14 +66,28 @@ AUTHENTICATION_CODES = frozenset(AUTHENTICATION_REASONS)
 TAG_RE = re.compile(r"^#[A-Z-]+$", re.IGNORECASE)
 
 #: An entry of ``integrationIds``: ``name:id``.
-INTEGRATION_ID_RE = re.compile(r"^[a-z]{3,}:.+$")
+INTEGRATION_ID_RE = re.compile(r"[a-z]{3,}:.+")  # matched whole (fullmatch)
 
 #: The identity keys ``init`` and ``updateConnection`` take (``apiKey`` aside).
 IDENTITY_KEYS: tuple[str, ...] = ("uniqueId", "identities", "tags", "integrationIds")
 
 #: The four-digit lookup code a visitor reads out; as a search token it finds the visitor
 #: ("Search syntax").
-LOOKUP_CODE_RE = re.compile(r"^[0-9]{4}$")
+LOOKUP_CODE_RE = re.compile(r"[0-9]{4}")  # matched whole (fullmatch)
 
-#: The search token matching a visitor's ``uniqueId`` ("Search syntax").
-UNIQUE_ID_SEARCH_PREFIX = "id:"
+
+# -- search syntax (docs/upscope-api.md, "Search syntax") --------------------------
+
+#: The tokens for visitors connected now, and not.
+SEARCH_ONLINE = "online"
+SEARCH_OFFLINE = "-online"
+#: Prefixes of the tokens that name one attribute.
+SEARCH_IP_PREFIX = "ip:"
+SEARCH_ID_PREFIX = "id:"  # matches a visitor's ``uniqueId``
+SEARCH_INTEGRATION_PREFIX = "integration_id:"
+SEARCH_TAG_PREFIX = "#"
+#: A four-digit number is a lookup code (``LOOKUP_CODE_RE``), and ``integration_id:``
+#: takes a ``name:id`` entry (``INTEGRATION_ID_RE``), both defined above.
+
+#: An e-mail address, as a search token (a loose shape: an identity is matched exactly).
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

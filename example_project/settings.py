@@ -10,6 +10,7 @@ With no Upscope variable set and DEBUG on, the project runs on the embedded fake
 """
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -75,6 +76,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # /upscope/api/schema/swagger-ui/ and redoc/ (the spectacular extra): templates, local assets.
+    *(
+        ["drf_spectacular", "drf_spectacular_sidecar"]
+        if find_spec("drf_spectacular") and find_spec("drf_spectacular_sidecar")
+        else []
+    ),
     "django_upscope",
     # The example project is an app of its own for its management commands (demo_setup).
     "example_project",

@@ -4,6 +4,10 @@
 #
 #   scripts/bootstrap_venv.sh [extras]
 #
+# `make demo` passes the demo's extras only (drf,spectacular,example); `make venv`, `make test`
+# and the other targets pass every extra. An existing venv keeps what it has and gains the
+# extras asked for.
+#
 # The interpreter is $PYTHON when set, else the first of python3.11, python3.12, python3.13,
 # python3.10, python3 (PATH, then pyenv's versions) that is 3.10-3.13 and can make a venv.
 set -euo pipefail

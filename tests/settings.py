@@ -20,6 +20,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # Left out when djangorestframework is not installed (tox -e nodrf).
     *(["rest_framework"] if find_spec("rest_framework") else []),
+    # Swagger UI and Redoc (api/schema/swagger-ui/, redoc/): templates and local assets.
+    *(
+        ["drf_spectacular", "drf_spectacular_sidecar"]
+        if find_spec("drf_spectacular") and find_spec("drf_spectacular_sidecar")
+        else []
+    ),
     "django_upscope",
     "django_upscope.fake",
     # The Tasks framework's database backend, for the tests of django_upscope.tasks (they

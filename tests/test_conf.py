@@ -24,6 +24,7 @@ DOCUMENTED_DEFAULTS = {
     "SUPERUSER_CONSOLE": False,
     "METADATA_HOOK": None,
     "MIRROR_READ_THROUGH": True,
+    "SCHEMA_PERMISSION": "rest_framework.permissions.IsAdminUser",
     "FAKE_ENABLED": None,
     "FAKE_REST_KEY": "fake_rest_key",
     "FAKE_SESSION_LIMIT": 5,

@@ -39,10 +39,15 @@ CASES = [
     (UpscopeInvalidResponse("html"), 502, "Upscope sent an unexpected answer", True),
     (UpscopeAPIError("teapot", code="http_418"), 502, "Upscope reported an error", True),
     (UpscopeError("other"), 502, "Upscope reported an error", True),
-    (UpscopeUnavailable("down", code="http_503"), 503, "Upscope is unavailable", True),
-    (UpscopeConnectionError("refused"), 503, "Upscope is unavailable", True),
-    (UpscopeRateLimited("slow down"), 503, "Upscope is unavailable", True),
-    (UpscopeTimeout("too slow"), 504, "Upscope is unavailable", True),
+    (
+        UpscopeUnavailable("down", status_code=503, code="http_503"),
+        503,
+        "Upscope reported a server error",
+        True,
+    ),
+    (UpscopeConnectionError("refused"), 503, "Upscope could not be reached", True),
+    (UpscopeRateLimited("slow down"), 503, "Upscope asked this site to slow down", True),
+    (UpscopeTimeout("too slow"), 504, "Upscope did not answer in time", True),
 ]
 
 
@@ -112,3 +117,59 @@ def test_old_errors_module_is_the_presentation_module():
 
     assert errors.describe is presentation.describe
     assert errors.ErrorDescription is presentation.ErrorDescription
+
+
+# -- timeouts, unavailability and upstream errors are told apart -----------------
+
+
+def test_an_upstream_500_is_a_server_error_not_unreachable():
+    description = describe(UpscopeUnavailable("x", status_code=500, code="http_500"))
+    assert description.title == "Upscope reported a server error"
+    assert description.explanation == (
+        "Upscope answered with a server error (HTTP 500). "
+        "This is usually temporary: try again in a moment."
+    )
+    assert "reached" not in description.text
+
+
+def test_timeout_and_upstream_503_have_different_titles():
+    timeout = describe(UpscopeTimeout("slow"))
+    down = describe(UpscopeUnavailable("x", status_code=503, code="http_503"))
+    assert timeout.title == "Upscope did not answer in time"
+    assert down.title == "Upscope reported a server error"
+    assert timeout.explanation.startswith("Upscope did not answer within the time")
+
+
+def test_unavailable_without_an_answer_reads_as_unreachable():
+    # The mirror's sync re-raises a bare UpscopeUnavailable after repeated timeouts.
+    description = describe(UpscopeUnavailable("gave up", code="timeout"))
+    assert description.title == "Upscope could not be reached"
+    assert description.explanation.startswith("Upscope could not be reached or did not answer")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (1, "try again in 1 second"),
+        (30, "try again in 30 seconds"),
+        (2.2, "try again in 3 seconds"),
+        (119, "try again in 119 seconds"),
+        (120, "try again in 2 minutes"),
+        (150, "try again in 3 minutes"),
+        (7200, "try again in 2 hours"),
+        (0, "you can try again now"),
+    ],
+)
+def test_retry_after_in_words(seconds, words):
+    description = describe(UpscopeRateLimited("slow", retry_after=seconds))
+    assert description.explanation == (
+        f"Upscope is limiting how many requests this site may send. Upscope asked to wait: {words}."
+    )
+
+
+def test_retry_after_in_words_on_a_server_error_too():
+    error = UpscopeUnavailable("x", status_code=503, code="http_503", retry_after=30)
+    assert describe(error).text == (
+        "Upscope reported a server error: Upscope answered with a server error (HTTP 503). "
+        "Upscope asked to wait: try again in 30 seconds."
+    )

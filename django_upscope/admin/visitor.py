@@ -40,6 +40,7 @@ from .. import permissions as perms
 from .. import services, tasks
 from ..audit import Actor
 from ..exceptions import UpscopeError
+from ..mirror.search import FREE_TEXT_FIELDS
 from ..models import AuditEvent, Visitor
 from ..presentation import describe
 from ..transactions import outside_request_transaction
@@ -59,6 +60,7 @@ from .framing import WATCH_FRAME_SANDBOX, frame_allow, web_origin
 from .identity import lookup_code_urls
 from .jobs import BulkJobPages, last_sync_line
 from .list_inputs import ListInputGuard
+from .search import UpscopeSearchMixin
 from .session import SessionInline
 
 logger = logging.getLogger("django_upscope.views")
@@ -108,7 +110,9 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-class VisitorAdmin(BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
+class VisitorAdmin(
+    UpscopeSearchMixin, BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin
+):
     change_form_template = "django_upscope/admin/visitor/change_form.html"
     change_list_template = "django_upscope/admin/visitor/change_list.html"
     list_display = (
@@ -130,7 +134,8 @@ class VisitorAdmin(BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin
         "integration",
         TagFilter,
     )
-    search_fields = ("short_id", "identities_text", "unique_id", "lookup_code", "ip_address")
+    # Free text; Upscope's tokens (online, #tag, ip:...) are read by UpscopeSearchMixin.
+    search_fields = FREE_TEXT_FIELDS
     list_per_page = 50
     inlines = (SessionInline,)
     actions = ("delete_visitors", "purge_offline_visitors", "refresh_visitors", "stop_sessions")
@@ -272,6 +277,7 @@ class VisitorAdmin(BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin
             path("purge/", wrap(self.purge_view), name=f"{info}_purge"),
             *self.bulk_job_urls(info),
             *lookup_code_urls(self),  # 'Screen share by code' (admin/identity.py)
+            path("search-live/", wrap(self.search_live_view), name=f"{info}_search_live"),
             re_path(
                 rf"{visitor}/screenshare/$",
                 wrap(require_http_methods(["GET", "POST"])(_short_id(self.screenshare_view))),
@@ -294,6 +300,7 @@ class VisitorAdmin(BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin
             **(extra_context or {}),
             "can_purge": self.has_purge_permission(request),
         }
+        extra_context["search_live_url"] = self.search_live_url(request)
         return super().changelist_view(request, extra_context)
 
     def change_view(

@@ -169,8 +169,10 @@ class VisitorListQuerySerializer(WireNamedSerializer):
         allow_blank=True,
         max_length=1000,
         trim_whitespace=False,
-        help_text="Live only. Upscope's search (free text and tokens such as online, "
-        "ip:1.2.3.4, #tag); empty or absent: the latest visitors.",
+        help_text="Upscope's search syntax (free text and tokens such as online, -online, "
+        "#tag, ip:1.2.3.4, id:..., a lookup code, an e-mail address, integration_id:name:id). "
+        "Live: sent to Upscope; empty or absent: the latest visitors. source=local: the same "
+        "tokens on the mirror (README, 'Searching visitors').",
     )
     online = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="Local only."
@@ -195,10 +197,6 @@ class VisitorListQuerySerializer(WireNamedSerializer):
                         for name in misplaced
                     }
                 )
-        elif "search" in given:
-            raise serializers.ValidationError(
-                {"search": ["Only for a live search: drop source=local."]}
-            )
         return attrs
 
 

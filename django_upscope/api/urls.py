@@ -9,7 +9,7 @@ matches answers a JSON 404, without any call to Upscope.
 from django.urls import path, re_path
 
 from ..vocabulary import SHORT_ID_RE
-from . import lookup, views
+from . import lookup, root, views
 from ._spectacular import HAS_SPECTACULAR
 from .exceptions import not_found_view
 
@@ -38,20 +38,21 @@ urlpatterns = [
     ),
 ]
 
+urlpatterns.insert(0, path("", root.APIRootView.as_view(), name="api-root"))
+
 if HAS_SPECTACULAR:
-    from drf_spectacular.views import SpectacularAPIView
+    from . import openapi
 
-    from .openapi import SCHEMA_SETTINGS, UpscopeSchemaGenerator
-
-    urlpatterns.append(
-        path(
-            "schema/",
-            SpectacularAPIView.as_view(
-                generator_class=UpscopeSchemaGenerator, custom_settings=SCHEMA_SETTINGS
+    urlpatterns.append(path("schema/", openapi.UpscopeSchemaView.as_view(), name="schema"))
+    if openapi.HAS_SIDECAR:
+        urlpatterns += [
+            path(
+                "schema/swagger-ui/",
+                openapi.UpscopeSwaggerView.as_view(),
+                name="schema-swagger-ui",
             ),
-            name="schema",
-        )
-    )
+            path("schema/redoc/", openapi.UpscopeRedocView.as_view(), name="schema-redoc"),
+        ]
 
 # Last: a JSON 404 for the rest of api/ (paths without a trailing slash still get
 # APPEND_SLASH's redirect first).

@@ -22,6 +22,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from .. import services, tasks
+from ..mirror import search
 from ..models import Agent, Session, UsageSnapshot, Visitor
 from ..permissions import PURGE, VIEW_SESSION, VIEW_USAGE, VIEW_VISITOR
 from ..transactions import outside_request_transaction
@@ -90,8 +91,9 @@ class VisitorListView(PaginatedAPIView):
         description="Live (default): Upscope's search, `search` as typed in Upscope's own "
         "search box (tokens such as `online`, `ip:…`, `#tag`); no search gives the latest "
         "visitors. The mirror is refreshed with what Upscope answered. The answer is one "
-        "page. `source=local`: the mirror, filtered by `online`, `device_type`, `country` "
-        "and `tag`, ordered by `ordering`, paginated; Upscope is not called.",
+        "page. `source=local`: the mirror, searched with the same tokens (`search`) and "
+        "filtered by `online`, `device_type`, `country` and `tag`, ordered by `ordering`, "
+        "paginated; Upscope is not called.",
         parameters=[serializers.VisitorListQuerySerializer],
         paginated=True,
         responses={200: serializers.VisitorPageSerializer},
@@ -111,7 +113,8 @@ class VisitorListView(PaginatedAPIView):
 
     @staticmethod
     def local_queryset(params: dict[str, Any]) -> QuerySet[Visitor]:
-        queryset = Visitor.objects.all()
+        # Upscope's search syntax on the mirror (django_upscope.mirror.search).
+        queryset = search.search(Visitor.objects.all(), params.get("search"))
         if params.get("online") is not None:
             queryset = queryset.filter(is_online=params["online"])
         if params.get("device_type"):

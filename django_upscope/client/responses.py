@@ -174,7 +174,7 @@ def error_for_status(response: requests.Response, request: Request) -> UpscopeEr
         )
     if status >= 500:
         return UpscopeUnavailable(
-            f"Upscope is unavailable: it answered {status} to {request.where}.",
+            f"Upscope answered {status} (a server error) to {request.where}.",
             status_code=status,
             code=f"http_{status}",
             retry_after=retry_after,

@@ -229,8 +229,9 @@ ERROR_CASES = [
     ({"status": 401, "code": "invalid_api_key"}, 502, "invalid_api_key",
      "did not recognise the API key"),
     ({"status": 401, "code": "please_contact_team"}, 502, "please_contact_team", "contact Upscope"),
-    ({"status": 503}, 503, "http_503", "Upscope is unavailable"),
-    ({"drop": True}, 503, "connection_error", "Upscope is unavailable"),
+    ({"status": 503}, 503, "http_503", "Upscope reported a server error"),
+    ({"status": 500}, 503, "http_500", "Upscope answered with a server error (HTTP 500)"),
+    ({"drop": True}, 503, "connection_error", "Upscope could not be reached"),
     ({"body": "<html>gateway</html>", "content_type": "text/html"}, 502, "invalid_response",
      "unexpected answer"),
 ]  # fmt: skip
@@ -297,6 +298,9 @@ def test_retry_after_is_passed_on(login, agent, upscope_fake):
     response = login(agent).get(page_url(short_id))
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
+    html = response.content.decode()
+    assert "Upscope asked this site to slow down" in html
+    assert "Upscope asked to wait: try again in 30 seconds." in html
 
 
 # -- stop ----------------------------------------------------------------------------
@@ -328,6 +332,20 @@ def test_stop_failure_answers_json_error(login, agent, upscope_fake):
     assert response.status_code == 502
     assert response.json()["error"] == "subscription_expired"
     assert AuditEvent.objects.get().outcome == "failure"
+
+
+def test_stop_failure_message_names_a_server_error(login, agent, upscope_fake):
+    short_id = upscope_fake.add_visitor()
+    upscope_fake.fail("stop_session", status=500, times=None)
+    client = login(agent)
+    response = client.post(stop_url(short_id), HTTP_ACCEPT="application/json")
+    assert response.status_code == 503
+    assert response.json()["detail"] == (
+        "Upscope reported a server error: Upscope answered with a server error (HTTP 500). "
+        "This is usually temporary: try again in a moment."
+    )
+    page = client.post(stop_url(short_id), follow=True)
+    assert "Upscope reported a server error" in page.content.decode()
 
 
 def test_stop_needs_post_staff_and_csrf(client, login, agent, upscope_fake):

@@ -74,7 +74,7 @@ def test_usage_page_explains_upstream_failure_and_still_shows_history(admin_clie
     assert response.status_code == 503
     html = response.content.decode()
     assert 'data-error-code="http_503"' in html
-    assert "Upscope is unavailable" in html
+    assert "Upscope reported a server error" in html
     assert '<svg id="upscope-usage-chart"' in html
     assert UsageSnapshot.objects.count() == 2
 

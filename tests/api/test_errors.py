@@ -56,6 +56,12 @@ def test_unavailable_says_retry_after_when_upscope_did(upscope_fake, client_for)
     assert response["Retry-After"] == "30"
 
 
+def test_an_upstream_500_is_described_as_a_server_error(upscope_fake, client_for):
+    upscope_fake.fail("list", status=500, times=None)
+    body = assert_error(client_for(READER).get(api("visitor-list")), 503, "http_500")
+    assert body["detail"] == "Upscope answered 500 (a server error) to GET /list.json."
+
+
 def test_unavailable_without_retry_after_sends_none(upscope_fake, client_for):
     upscope_fake.fail("list", status=502, times=None)
     response = client_for(READER).get(api("visitor-list"))

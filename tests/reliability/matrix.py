@@ -443,9 +443,13 @@ def admin_expected(exp: Expected) -> tuple[int, str]:
     """Status and the words of the admin page (or message) for an error: the same statuses
     as the DRF API (one mapping, ``django_upscope.presentation.describe``)."""
     if exp.error is UpscopeTimeout:
-        return 504, "Upscope is unavailable"
+        return 504, "Upscope did not answer in time"
+    if exp.error is UpscopeConnectionError:
+        return 503, "Upscope could not be reached"
+    if exp.error is UpscopeRateLimited:
+        return 503, "Upscope asked this site to slow down"
     if issubclass(exp.error, UpscopeUnavailable):
-        return 503, "Upscope is unavailable"
+        return 503, "Upscope reported a server error"
     if exp.error is UpscopeVisitorNotFound:
         return 404, "Visitor not found"
     if exp.error is UpscopeSubscriptionLimit:
