@@ -65,8 +65,10 @@ if USE_FAKE_UPSCOPE:
     UPSCOPE["PUBLIC_API_KEY"] = "fake_public_key"
     UPSCOPE["SNIPPET_URL"] = env("UPSCOPE_FAKE_URL").rstrip("/") + "/sdk/loader.js"
 else:
-    UPSCOPE["PUBLIC_API_KEY"] = env("UPSCOPE_PUBLIC_API_KEY") or None
-    UPSCOPE["SNIPPET_URL"] = env("UPSCOPE_SNIPPET_URL") or None
+    # Handed over as given, like the variables above (absent stays absent).
+    for _key in ("PUBLIC_API_KEY", "SNIPPET_URL"):
+        if env(f"UPSCOPE_{_key}"):
+            UPSCOPE[_key] = env(f"UPSCOPE_{_key}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -85,15 +85,31 @@ def test_errors_fail_check_without_a_fail_level(tmp_path, case):
     assert check_id in result.stderr
 
 
+# The example's account page uses {% upscope_snippet %}: a complete configuration gives the
+# public key and the installation's script URL too (else W020 says the tag renders nothing).
+SNIPPET = {
+    "UPSCOPE_PUBLIC_API_KEY": "public-key",
+    "UPSCOPE_SNIPPET_URL": "https://code.upscope.example/installation.js",
+}
 POSITIVE = {
     "the-demo": {},  # DEBUG on, nothing given: the embedded fake
-    "cloud": {"DEBUG": "False", "UPSCOPE_API_KEY": "cloud-key"},
+    "cloud": {"DEBUG": "False", "UPSCOPE_API_KEY": "cloud-key", **SNIPPET},
     "on-premise": {
         "DEBUG": "False",
         "UPSCOPE_BASE_ENDPOINT": "https://support.example.com/cobrowsing",
         "UPSCOPE_REST_KEY": "rest-key",
+        **SNIPPET,
     },
 }
+
+
+def test_a_configuration_without_the_snippet_keys_is_warned_about(tmp_path):
+    # Control for SNIPPET above: the same cloud configuration without them gets W020.
+    result = manage(
+        tmp_path, "check", "--fail-level", "WARNING", DEBUG="False", UPSCOPE_API_KEY="cloud-key"
+    )
+    assert result.returncode != 0
+    assert "django_upscope.W020" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("case", sorted(POSITIVE))
@@ -112,7 +128,14 @@ SHOW_UPSCOPE = (
 def upscope_of(tmp_path: Path, **variables: str) -> dict:
     result = manage(tmp_path, "shell", "--no-imports", "-c", SHOW_UPSCOPE, **variables)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    if "upscope" in shown:
+        # The example's own choices for its worker, not variables handed over: a sync every
+        # minute, and (on the fake, which purges after 2 s) a purge reconciled soon after.
+        assert shown["upscope"].pop("SYNC_INTERVAL") == 60
+        if shown["fake"]:
+            assert shown["upscope"].pop("PURGE_RECONCILE_DELAY") == 5
+    return shown
 
 
 def test_the_variables_are_handed_over_as_given(tmp_path):
@@ -132,6 +155,9 @@ def test_the_fake_only_with_debug_on_and_nothing_given(tmp_path):
         "upscope": {
             "API_KEY": "fake_demo_key",
             "API_URL": "http://127.0.0.1:8000/__upscope__/v1.1",
+            # The account page's snippet, on the fake's stand-in loader.
+            "PUBLIC_API_KEY": "fake_public_key",
+            "SNIPPET_URL": "http://127.0.0.1:8000/__upscope__/sdk/loader.js",
         },
         "fake": True,
     }
@@ -233,7 +259,14 @@ def run_writers(tmp_path: Path, mode: str) -> dict:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    shown = json.loads(result.stdout.strip().splitlines()[-1])
+    if "upscope" in shown:
+        # The example's own choices for its worker, not variables handed over: a sync every
+        # minute, and (on the fake, which purges after 2 s) a purge reconciled soon after.
+        assert shown["upscope"].pop("SYNC_INTERVAL") == 60
+        if shown["fake"]:
+            assert shown["upscope"].pop("PURGE_RECONCILE_DELAY") == 5
+    return shown
 
 
 def test_two_writers_at_once_never_see_database_is_locked(tmp_path):

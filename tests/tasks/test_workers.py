@@ -88,12 +88,20 @@ def migrated(worker_db) -> str:
 
 
 def _env(db: str, api_url: str, **extra: str) -> dict[str, str]:
-    return {
+    from django.conf import settings
+
+    env = {
         "DJANGO_SETTINGS_MODULE": "tests.tasks.worker_settings",
         "UPSCOPE_WORKER_DB": db,
         "UPSCOPE_WORKER_API_URL": api_url,
         **extra,
     }
+    # The workers sync from the fake on this test's live server: they fetch as concurrently
+    # as it can serve (the upscope_fake fixture says 1 on an in-memory SQLite database).
+    concurrency = settings.UPSCOPE.get("SYNC_CONCURRENCY")
+    if concurrency is not None:
+        env["UPSCOPE_WORKER_SYNC_CONCURRENCY"] = str(concurrency)
+    return env
 
 
 RESET = (

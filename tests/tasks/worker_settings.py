@@ -6,7 +6,8 @@ The test suite's settings, plus a task backend and a database of their own:
 - ``UPSCOPE_WORKER_API_URL``: the fake Upscope the test serves (its live server);
 - ``UPSCOPE_WORKER_BACKEND``: ``db`` (default) or ``rq``; ``UPSCOPE_WORKER_REDIS``: the
   Redis URL for ``rq``;
-- ``UPSCOPE_WORKER_SYNC_INTERVAL``: ``UPSCOPE["SYNC_INTERVAL"]`` (unset: off).
+- ``UPSCOPE_WORKER_SYNC_INTERVAL``: ``UPSCOPE["SYNC_INTERVAL"]`` (unset: off);
+- ``UPSCOPE_WORKER_SYNC_CONCURRENCY``: ``UPSCOPE["SYNC_CONCURRENCY"]`` (the test's own).
 """
 
 import os
@@ -32,5 +33,7 @@ else:
 
 # Long enough for a listing the two-workers test holds back until it releases it.
 UPSCOPE = {**UPSCOPE, "API_URL": os.environ["UPSCOPE_WORKER_API_URL"], "TIMEOUT": 60.0}
+if os.environ.get("UPSCOPE_WORKER_SYNC_CONCURRENCY"):
+    UPSCOPE["SYNC_CONCURRENCY"] = int(os.environ["UPSCOPE_WORKER_SYNC_CONCURRENCY"])
 if os.environ.get("UPSCOPE_WORKER_SYNC_INTERVAL"):
     UPSCOPE["SYNC_INTERVAL"] = float(os.environ["UPSCOPE_WORKER_SYNC_INTERVAL"])
