@@ -97,7 +97,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     keep_writes = False
     if isinstance(exc, RequestDataTooBig):
         # Django's own limit, met where something read request.body: JSON, not its HTML 400.
-        exc = RequestTooLarge()
+        exc = RequestTooLarge.over_limit()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

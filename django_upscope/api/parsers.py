@@ -29,6 +29,11 @@ class RequestTooLarge(APIException):
     default_detail = "The request body is too large."
     default_code = "request_too_large"
 
+    @classmethod
+    def over_limit(cls) -> RequestTooLarge:
+        """The error naming the limit, whoever noticed it (this parser or Django)."""
+        return cls(f"The request body is larger than {body_limit()} bytes.")
+
 
 def body_limit() -> int | None:
     """The most bytes a body may have: Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
@@ -46,7 +51,7 @@ class UpscopeJSONParser(JSONParser):
         # One byte more than allowed is enough to know the body is too large.
         raw = stream.read() if limit is None else stream.read(limit + 1)
         if limit is not None and len(raw) > limit:
-            raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
+            raise RequestTooLarge.over_limit()
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = raw.decode(encoding)
