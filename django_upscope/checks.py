@@ -13,7 +13,16 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from .conf import DEFAULTS, NUMBER_RULES, number_problem, upscope_settings, url_problem
+from .conf import (
+    DEFAULTS,
+    NUMBER_RULES,
+    import_callable,
+    number_problem,
+    upscope_settings,
+    url_problem,
+    watch_url_hosts_problem,
+)
+from .exceptions import UpscopeConfigurationError
 
 
 @register(Tags.security, "django_upscope")
@@ -74,6 +83,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             messages.append(Error(f"UPSCOPE['{name}'] {problem}.", id="django_upscope.E003"))
 
     messages.extend(_task_setting_errors())
+    messages.extend(_callable_and_host_errors())
 
     has_credentials = bool(s.REST_KEY) if s.BASE_ENDPOINT else bool(s.API_KEY)
     if not has_credentials:
@@ -86,6 +96,32 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         )
     return messages
+
+
+#: The settings that hold a callable or the dotted path of one.
+CALLABLE_SETTINGS = ("PERMISSIONS_MAPPER", "METADATA_HOOK", "RETRY_SLEEP")
+
+
+def _callable_and_host_errors() -> list[CheckMessage]:
+    """``E007``: a callable setting that cannot be imported (or is no callable), found now
+    rather than at the first screen share; ``E008``: a malformed ``WATCH_URL_HOSTS``."""
+    errors: list[CheckMessage] = []
+    for name in CALLABLE_SETTINGS:
+        try:
+            import_callable(name)
+        except UpscopeConfigurationError as exc:
+            errors.append(Error(exc.message, id="django_upscope.E007"))
+    problem = watch_url_hosts_problem(upscope_settings.WATCH_URL_HOSTS)
+    if problem:
+        errors.append(
+            Error(
+                f"UPSCOPE['WATCH_URL_HOSTS'] {problem}.",
+                hint="For example ['o.upscope.io', '*.upscope.io'], or None for Upscope's "
+                "own hosts plus the host of API_URL.",
+                id="django_upscope.E008",
+            )
+        )
+    return errors
 
 
 #: The background-work settings: (rule, may be None).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from django.conf import ENVIRONMENT_VARIABLE, settings
 from django.utils.module_loading import import_string
 
 from .exceptions import UpscopeConfigurationError
-from .vocabulary import DEFAULT_API_URL
+from .vocabulary import DEFAULT_API_URL, WATCH_URL_HOSTS
 
 DEFAULTS: dict[str, Any] = {
     # Cloud API (v1.1): the secret key sent as ``X-Api-Key``.
@@ -47,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     # A callable (or dotted path) ``(request, visitor_short_id) -> dict`` whose flat
     # dict is merged into the metadata of every watch URL minted.
     "METADATA_HOOK": None,
+    # The hosts a minted watch URL may point to, before it is shown or framed: exact
+    # hosts or "*.example.com" (any subdomain). None: Upscope's own (o.upscope.io,
+    # *.upscope.io) plus the host of API_URL (so the embedded fake's URLs are accepted).
+    "WATCH_URL_HOSTS": None,
     # Whether reads through the service layer refresh the local mirror.
     "MIRROR_READ_THROUGH": True,
     # Who may read the API's schema and its Swagger UI / Redoc pages: a DRF permission
@@ -205,3 +210,34 @@ def number_problem(setting_name: str, value: Any) -> str | None:
     if rule == "positive":
         return None if number and value > 0 else "must be a positive number of seconds"
     return None if number and value >= 0 else "must be a number >= 0"
+
+
+def watch_url_hosts_problem(value: Any) -> str | None:
+    """What is wrong with ``value`` as ``WATCH_URL_HOSTS``, or ``None`` (system check E012).
+
+    ``None``, or a list/tuple of host names, each exact (``watch.example.com``) or a
+    ``*.`` suffix pattern (``*.example.com``).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        return "must be None or a non-empty list of host names"
+    for host in value:
+        name = host[2:] if isinstance(host, str) and host.startswith("*.") else host
+        if not isinstance(name, str) or not _HOST_RE.fullmatch(name):
+            return "must list host names such as 'watch.example.com' or '*.example.com'"
+    return None
+
+
+# A DNS name or IPv4 address (dot-separated labels), or an IPv6 address in brackets.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_HOST_RE = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\]")
+
+
+def resolve_watch_url_hosts(value: Any, api_url: str) -> tuple[str, ...]:
+    """The hosts watch URLs may point to: ``value`` (``WATCH_URL_HOSTS``) if set, else
+    Upscope's own plus the host of ``api_url``."""
+    if value is not None:
+        return tuple(value)
+    own = urlsplit(api_url).hostname
+    return WATCH_URL_HOSTS + ((own,) if own else ())

@@ -11,14 +11,74 @@ strict about shape: a payload that is not the documented kind of object raises
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.dateparse import parse_datetime as parse_iso_datetime
 
 from .exceptions import UpscopeInvalidResponse
+from .vocabulary import (
+    MAX_JSON_DEPTH,
+    MAX_UPSTREAM_HISTORY_BYTES,
+    MAX_UPSTREAM_METADATA_BYTES,
+    MAX_UPSTREAM_VISITOR_BYTES,
+    SHORT_ID_RE,
+)
+
+logger = logging.getLogger("django_upscope.client")
 
 JSONDict = dict[str, Any]
+
+
+class UnsafeUpstreamValue(UpscopeInvalidResponse):
+    """A value from Upscope this library will not store or use: an unsafe visitor id,
+    or JSON nested too deeply or too large. A listing drops the entry; a detail
+    answer with one is invalid."""
+
+
+def json_too_deep(value: Any, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` (parsed JSON) nests lists and objects deeper than ``max_depth``.
+
+    Iterative, so a value of any depth is judged without recursion.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth + 1 > max_depth:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def check_json(value: Any, where: str, max_bytes: int) -> Any:
+    """``value`` if it nests at most ``MAX_JSON_DEPTH`` deep and serializes to at most
+    ``max_bytes``; else :class:`UnsafeUpstreamValue` (naming limits, not content)."""
+    if json_too_deep(value):
+        raise UnsafeUpstreamValue(f"{where} nests deeper than {MAX_JSON_DEPTH} levels")
+    # Safe now: the depth is bounded, so serializing cannot overflow the stack.
+    if len(json.dumps(value, default=str)) > max_bytes:
+        raise UnsafeUpstreamValue(f"{where} is larger than {max_bytes} bytes")
+    return value
+
+
+def safe_short_id(value: Any) -> str:
+    """A visitor id from Upscope, if it is a safe token (``SHORT_ID_RE``), else
+    :class:`UnsafeUpstreamValue`: it would reach URL paths, links and logs."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or value == "":
+        raise UpscopeInvalidResponse("visitor has no short_id")
+    if not SHORT_ID_RE.fullmatch(value):
+        raise UnsafeUpstreamValue("visitor short_id is not a safe token")
+    return value
 
 
 class WatchURL(str):
@@ -220,7 +280,9 @@ class SessionData:
                 id=_int(team_dict.get("id"), "session.team.id", default=None),
                 domain=_opt_str(team_dict.get("domain")),
             )
-        metadata = body.get("metadata") or {}
+        metadata = check_json(
+            body.get("metadata") or {}, "session.metadata", MAX_UPSTREAM_METADATA_BYTES
+        )
         return cls(
             id=session_id,
             visitor_id=_opt_str(body.get("visitor_id")),
@@ -282,11 +344,13 @@ class VisitorData:
     @classmethod
     def from_payload(cls, payload: Any) -> VisitorData:
         body = _dict(payload, "visitor")
-        short_id = body.get("short_id")
-        if not isinstance(short_id, (str, int)) or isinstance(short_id, bool) or short_id == "":
-            raise UpscopeInvalidResponse("visitor has no short_id")
+        short_id = safe_short_id(body.get("short_id"))
+        check_json(body, "visitor", MAX_UPSTREAM_VISITOR_BYTES)
+        history = body.get("history")
+        if history is not None:
+            check_json(history, "visitor.history", MAX_UPSTREAM_HISTORY_BYTES)
         return cls(
-            short_id=str(short_id),
+            short_id=short_id,
             api_key=_opt_str(body.get("api_key")),
             browser_name=_opt_str(body.get("browser_name")),
             device_name=_opt_str(body.get("device_name")),
@@ -310,17 +374,28 @@ class VisitorData:
             sessions=[
                 SessionData.from_payload(s) for s in _list(body.get("sessions"), "visitor.sessions")
             ],
-            history=body.get("history"),
+            history=history,
             raw=body,
         )
 
 
 def visitors_from_list_payload(payload: Any) -> list[VisitorData]:
-    """Parse ``{"status": "ok", "visitors": [...]}``."""
+    """Parse ``{"status": "ok", "visitors": [...]}``.
+
+    An entry with an unsafe id or oversized JSON (:class:`UnsafeUpstreamValue`) is
+    left out with a logged warning, so one bad visitor does not hide the others.
+    """
     body = _dict(payload, "visitor list response")
     if "visitors" not in body:
         raise UpscopeInvalidResponse("visitor list response has no 'visitors'")
-    return [VisitorData.from_payload(v) for v in _list(body["visitors"], "visitors")]
+    result = []
+    for index, entry in enumerate(_list(body["visitors"], "visitors")):
+        try:
+            result.append(VisitorData.from_payload(entry))
+        except UnsafeUpstreamValue as exc:
+            # The position, never the id: the id is what is unsafe.
+            logger.warning("Left out visitor #%d of Upscope's listing: %s", index, exc.message)
+    return result
 
 
 def visitor_from_detail_payload(payload: Any) -> VisitorData:

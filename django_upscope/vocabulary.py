@@ -91,3 +91,25 @@ SEARCH_TAG_PREFIX = "#"
 
 #: An e-mail address, as a search token (a loose shape: an identity is matched exactly).
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+#: The hosts a cloud watch URL points to (the v1.1 example mints ``https://o.upscope.io?...``;
+#: docs/upscope-api.md, "Creating a watch URL"). ``*.`` patterns match any subdomain.
+WATCH_URL_HOSTS: tuple[str, ...] = ("o.upscope.io", "*.upscope.io")
+
+# -- limits of this library (Upscope documents none) -----------------------------
+
+#: The most keys, and the most bytes once serialized as JSON, of the metadata sent with
+#: a watch URL: it is copied into the audit row and Upscope's session, so it stays small.
+MAX_METADATA_KEYS = 50
+MAX_METADATA_BYTES = 4096
+
+#: The deepest nesting accepted in JSON from Upscope (a visitor payload, with its
+#: sessions' metadata and its history) and in request bodies of the API. Upscope's
+#: documented payloads nest about 5 deep; Python's JSON parser overflows the stack near 1000.
+MAX_JSON_DEPTH = 32
+
+#: The largest JSON values accepted from Upscope, in bytes once serialized: one session's
+#: metadata, one visitor's history (pageviews and screenshots), and a whole visitor.
+MAX_UPSTREAM_METADATA_BYTES = 64 * 1024
+MAX_UPSTREAM_HISTORY_BYTES = 4 * 1024 * 1024
+MAX_UPSTREAM_VISITOR_BYTES = 8 * 1024 * 1024

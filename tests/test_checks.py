@@ -162,3 +162,37 @@ def test_a_project_without_credentials_passes_manage_py_check(settings):
     out, err = StringIO(), StringIO()
     call_command("check", stdout=out, stderr=err)
     assert "django_upscope.W001" in out.getvalue() + err.getvalue()
+
+
+@pytest.mark.parametrize("key", ["PERMISSIONS_MAPPER", "METADATA_HOOK", "RETRY_SLEEP"])
+@pytest.mark.parametrize(
+    "value", ["no_such_module.hook", "django_upscope.conf.no_such_name", "django_upscope.conf"]
+)
+def test_e007_a_callable_setting_that_cannot_be_imported(settings, key, value):
+    settings.UPSCOPE = {**CLOUD, key: value}
+    (message,) = check_settings()
+    assert (message.id, message.level) == ("django_upscope.E007", ERROR)
+    assert f"UPSCOPE['{key}']" in message.msg
+
+
+@pytest.mark.parametrize("key", ["PERMISSIONS_MAPPER", "METADATA_HOOK", "RETRY_SLEEP"])
+def test_e007_not_raised_for_an_importable_callable(settings, key):
+    # The positive control: a dotted path to a real callable, and a callable itself.
+    assert ids({**CLOUD, key: "django_upscope.testing.retry.record_sleep"}, settings) == []
+    assert ids({**CLOUD, key: print}, settings) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["o.upscope.io", [], ["https://o.upscope.io"], ["o.upscope.io/x"], ["*"], ["*.*.io"], [3],
+     ["bad host"], ["o.upscope.io:443"]],
+)
+def test_e008_malformed_watch_url_hosts(settings, value):
+    assert ids({**CLOUD, "WATCH_URL_HOSTS": value}, settings) == ["django_upscope.E008"]
+
+
+@pytest.mark.parametrize(
+    "value", [None, ["o.upscope.io"], ("*.upscope.io", "watch.example.com", "127.0.0.1", "[::1]")]
+)
+def test_e008_not_raised_for_host_lists(settings, value):
+    assert ids({**CLOUD, "WATCH_URL_HOSTS": value}, settings) == []

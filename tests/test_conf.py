@@ -23,6 +23,7 @@ DOCUMENTED_DEFAULTS = {
     "PERMISSIONS_MAPPER": None,
     "SUPERUSER_CONSOLE": False,
     "METADATA_HOOK": None,
+    "WATCH_URL_HOSTS": None,
     "MIRROR_READ_THROUGH": True,
     "SCHEMA_PERMISSION": "rest_framework.permissions.IsAdminUser",
     "FAKE_ENABLED": None,

@@ -180,7 +180,7 @@ def test_permissions_body_sent_to_upscope(settings, role, console_setting, expec
     request = RequestFactory().get("/")
     request.user = user
     with responses.RequestsMock() as rsps:
-        rsps.post(f"{api}/visitors/V1/watch_url.json", json={"watch_url": "https://w.test/x"})
+        rsps.post(f"{api}/visitors/V1/watch_url.json", json={"watch_url": "https://o.upscope.io/x"})
         services.start_screenshare(services.actor_from_request(request, "admin"), "V1")
         body = json.loads(rsps.calls[0].request.body)
     assert body["permissions"] == expected

@@ -246,6 +246,10 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("screen share"))
     def screenshare_link(self, obj: Visitor) -> str:
+        if not SHORT_ID_RE.fullmatch(obj.short_id):
+            # A row stored before ids were validated: no page can serve it, so no link
+            # (``upscope_sync --prune`` removes it).
+            return "-"
         url = admin_url(self, "screenshare", obj.short_id)
         return format_html(
             '<a class="button upscope-screenshare" href="{}">{}</a>', url, _("Start screen share")

@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -29,6 +30,7 @@ from rest_framework.views import set_rollback
 
 from ..exceptions import UpscopeError
 from ..presentation import describe
+from .parsers import RequestTooLarge
 
 logger = logging.getLogger("django_upscope.api")
 
@@ -93,7 +95,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, UpscopeError):
         return _upscope_response(exc)
     keep_writes = False
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own limit, met where something read request.body: JSON, not its HTML 400.
+        exc = RequestTooLarge.over_limit()
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)

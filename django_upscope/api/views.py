@@ -15,7 +15,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -31,6 +30,7 @@ from ._spectacular import schema_class
 from .docs import UPSTREAM_ERRORS, document
 from .exceptions import api_exception_handler, error_body
 from .pagination import UpscopePagination
+from .parsers import UpscopeJSONParser
 from .permissions import HasUpscopePermission
 from .throttling import WatchURLRateThrottle
 
@@ -50,7 +50,8 @@ class UpscopeAPIView(APIView):
     """
 
     permission_classes = [HasUpscopePermission]
-    parser_classes = [JSONParser]
+    # Bounded in size and depth: DRF's JSONParser applies neither.
+    parser_classes = [UpscopeJSONParser]
     required_permissions: dict[str, tuple[str, ...]] = {}
     if schema_class is not None:
         schema = schema_class()

@@ -16,10 +16,11 @@ operations and the per-thread cache of :func:`get_client`.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import requests
@@ -29,9 +30,11 @@ from django.views.decorators.debug import sensitive_variables
 from ..conf import (
     import_callable,
     number_problem,
+    resolve_watch_url_hosts,
     setting_or_default,
     upscope_settings,
     url_problem,
+    watch_url_hosts_problem,
 )
 from ..exceptions import UpscopeConfigurationError, UpscopeNotSupported
 from ..resources import (
@@ -98,6 +101,16 @@ def _number_setting(setting: str, value: Any) -> Any:
     return value
 
 
+def _watch_url_hosts(value: Sequence[str] | None, base_url: str) -> tuple[str, ...]:
+    value = setting_or_default("WATCH_URL_HOSTS") if value is None else value
+    problem = watch_url_hosts_problem(value)
+    if problem:
+        raise UpscopeConfigurationError(
+            f"UPSCOPE['WATCH_URL_HOSTS'] {problem}.", code="invalid_setting"
+        )
+    return resolve_watch_url_hosts(value, base_url)
+
+
 class UpscopeClient:
     """A client for Upscope's cloud (v1.1) or on-premise REST API.
 
@@ -113,6 +126,9 @@ class UpscopeClient:
     between retries, ``clock`` (monotonic seconds) bounds their total time and
     ``wall_clock`` (epoch seconds) reads an HTTP-date ``Retry-After``: tests pass
     their own instead of patching :mod:`time`.
+
+    ``watch_url_hosts`` (default ``UPSCOPE["WATCH_URL_HOSTS"]``) lists the hosts a
+    minted watch URL may point to; ``None`` means Upscope's own plus the API's host.
     """
 
     @sensitive_variables("api_key", "rest_key")
@@ -128,6 +144,7 @@ class UpscopeClient:
         retry_max_time: float | None = None,
         retry_backoff: float | None = None,
         session: requests.Session | None = None,
+        watch_url_hosts: Sequence[str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -155,6 +172,7 @@ class UpscopeClient:
         self.max_retries = int(_number_setting("MAX_RETRIES", max_retries))
         self.retry_max_time = float(_number_setting("RETRY_MAX_TIME", retry_max_time))
         self.retry_backoff = float(_number_setting("RETRY_BACKOFF", retry_backoff))
+        self.watch_url_hosts = _watch_url_hosts(watch_url_hosts, self.base_url)
         self.session = session or requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
         self.wall_clock = wall_clock
@@ -285,8 +303,11 @@ class UpscopeClient:
             # top-level "metadata" object beside "branding": we follow the example
             # (docs/upscope-api.md, "Creating a watch URL").
             body["metadata"] = checked_metadata
+        hosts = self.watch_url_hosts
         contract = expect_json(
-            responses.watch_url_from_payload, not_found=visitor_not_found(short_id)
+            # A partial, not a lambda: no frame of ours holds the payload unredacted.
+            functools.partial(responses.watch_url_from_payload, hosts=hosts),
+            not_found=visitor_not_found(short_id),
         )
         return self._call("POST", f"/visitors/{short_id}/watch_url.json", contract, json_body=body)
 
@@ -375,6 +396,7 @@ def _settings_key() -> tuple[Any, ...]:
         s.RETRY_MAX_TIME,
         s.RETRY_BACKOFF,
         s.RETRY_SLEEP,
+        repr(s.WATCH_URL_HOSTS),
     )
 
 

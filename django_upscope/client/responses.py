@@ -14,7 +14,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -34,6 +34,9 @@ from ..exceptions import (
 )
 from ..resources import WatchURL
 from ..vocabulary import AUTHENTICATION_CODES, AUTHENTICATION_REASONS, ERROR_CODE_RE
+
+#: The codes this library knows, which are never taken for an echo of the secret.
+KNOWN_ERROR_CODES = AUTHENTICATION_CODES | {"not_found", "subscription_limit", "rate_limited"}
 from .transport import drop_frames
 
 T = TypeVar("T")
@@ -135,15 +138,45 @@ def expect_plain_ok(*, not_found: Callable[[], UpscopeError] | None = None) -> C
 
 
 def handle(response: requests.Response, request: Request, contract: Contract[T], attempt: int) -> T:
-    """The result of ``response`` under ``contract``, or the error it stands for."""
+    """The result of ``response`` under ``contract``, or the error it stands for.
+
+    A 404 means "no such visitor" (or "already deleted") only when its body is
+    Upscope's own error shape: a proxy's HTML 404 or a wrong ``API_URL`` path is
+    an :class:`~django_upscope.exceptions.UpscopeAPIError` like any other 404.
+    """
     status = response.status_code
     if 200 <= status < 300:
         return contract.read(response, request)
-    if status == 404 and contract.gone_means_done and attempt > 0:
-        return None  # type: ignore[return-value]  # only deletions, whose result is None
-    if status == 404 and contract.not_found is not None:
-        raise contract.not_found()
+    if status == 404 and is_upscope_error(response):
+        if contract.gone_means_done and attempt > 0:
+            return None  # type: ignore[return-value]  # only deletions, whose result is None
+        if contract.not_found is not None:
+            raise contract.not_found()
     raise error_for_status(response, request)
+
+
+class JSONTooDeep(ValueError):
+    """JSON nested too deeply for the parser's stack."""
+
+
+def loads(content: bytes) -> Any:
+    """``json.loads``, with nesting too deep for the parser's stack a ``ValueError`` too."""
+    try:
+        return json.loads(content)
+    except RecursionError:
+        # Not chained: the RecursionError says nothing more, and its context holds the body.
+        raise JSONTooDeep("JSON nested too deeply to parse") from None
+
+
+@sensitive_variables("body")
+def is_upscope_error(response: requests.Response) -> bool:
+    """Whether the body is Upscope's error shape, ``{"status": "error", ...}``
+    (docs/upscope-api.md, "Errors")."""
+    try:
+        body = loads(response.content)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("status") == "error"
 
 
 def error_for_status(response: requests.Response, request: Request) -> UpscopeError:
@@ -200,27 +233,35 @@ def authentication_message(code: str, *, on_premise: bool) -> str:
 def error_code(response: requests.Response, secret: str | None = None) -> str | None:
     """Upscope's ``error`` code, if it is a short token (and not our own secret)."""
     try:
-        body = response.json()
+        body = loads(response.content)
     except ValueError:
         return None
     code = body.get("error") if isinstance(body, dict) else None
     if not isinstance(code, str) or not ERROR_CODE_RE.fullmatch(code):
         return None
-    if secret and secret.lower() in code:
+    if secret and _echoes(code, secret.lower()):
         return None
     return code
+
+
+def _echoes(code: str, secret: str) -> bool:
+    """Whether ``code`` holds the secret, or a run of it long enough to matter."""
+    if secret in code:
+        return True
+    return code not in KNOWN_ERROR_CODES and len(code) >= 6 and code in secret
 
 
 @sensitive_variables("payload")
 def json_body(response: requests.Response, request: Request) -> Any:
     """The JSON body of a 2xx answer; ``{"status": "error"}`` raises the error it names."""
     try:
-        payload = json.loads(response.content)
+        payload = loads(response.content)
     except ValueError as exc:
         # The decoder's frames hold the body (maybe a watch URL): keep only its text.
         drop_frames(exc)
+        what = "JSON nested too deeply to read" if isinstance(exc, JSONTooDeep) else "not JSON"
         raise UpscopeInvalidResponse(
-            f"Upscope answered {request.where} with a body that is not JSON "
+            f"Upscope answered {request.where} with a body that is {what} "
             f"({len(response.content)} bytes).",
             status_code=response.status_code,
         ) from exc
@@ -258,11 +299,37 @@ def retry_after_seconds(value: str | None, wall_clock: Callable[[], float]) -> f
     return max(0.0, when.timestamp() - wall_clock())
 
 
+def host_allowed(host: str, patterns: Iterable[str]) -> bool:
+    """Whether ``host`` is one of ``patterns``: exact hosts, or ``*.example.com`` for
+    any subdomain of ``example.com`` (not ``example.com`` itself). Case-insensitive."""
+    host = host.lower().rstrip(".")
+    for pattern in patterns:
+        pattern = pattern.lower().strip("[]")  # an IPv6 host is listed in brackets
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
 @sensitive_variables("payload", "url", "parts")
-def watch_url_from_payload(payload: Any) -> WatchURL:
-    """The ``watch_url`` of ``POST /visitors/:short_id/watch_url.json``: an http(s) URL."""
+def watch_url_from_payload(payload: Any, hosts: Iterable[str] | None = None) -> WatchURL:
+    """The ``watch_url`` of ``POST /visitors/:short_id/watch_url.json``: an http(s) URL,
+    on one of ``hosts`` (see :func:`host_allowed`; ``None``: any host).
+
+    A refused URL is never named in the error: it is a bearer secret.
+    """
     url = payload.get("watch_url") if isinstance(payload, dict) else None
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        host = parts.hostname if parts is not None else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts, host = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
         raise UpscopeInvalidResponse("watch_url response did not hold an http(s) watch_url")
+    if hosts is not None and not host_allowed(host, hosts):
+        raise UpscopeInvalidResponse(
+            "watch_url points to a host that is not in UPSCOPE['WATCH_URL_HOSTS']"
+        )
     return WatchURL(url)

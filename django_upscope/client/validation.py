@@ -8,13 +8,21 @@ value. The rules come from :mod:`django_upscope.vocabulary`.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..exceptions import UpscopeInvalidInput
-from ..vocabulary import BRANDING_KEYS, MAX_QUERY_LENGTH, PERMISSION_KEYS, SHORT_ID_RE
+from ..vocabulary import (
+    BRANDING_KEYS,
+    MAX_METADATA_BYTES,
+    MAX_METADATA_KEYS,
+    MAX_QUERY_LENGTH,
+    PERMISSION_KEYS,
+    SHORT_ID_RE,
+)
 
 __all__ = [
     "validate_agent",
@@ -72,11 +80,16 @@ def _flat_value(value: Any) -> bool:
 
 
 def validate_metadata(metadata: Any) -> dict[str, str | int | float | bool]:
-    """Metadata must be flat: string keys, values str, int, float (finite) or bool."""
+    """Metadata must be flat: string keys, values str, int, float (finite) or bool;
+    at most ``MAX_METADATA_KEYS`` keys and ``MAX_METADATA_BYTES`` bytes as JSON."""
     if metadata is None:
         return {}
     if not isinstance(metadata, Mapping):
         raise UpscopeInvalidInput("metadata must be a dict", code="invalid_metadata")
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise UpscopeInvalidInput(
+            f"metadata has more than {MAX_METADATA_KEYS} keys", code="invalid_metadata"
+        )
     bad = [
         key
         for key, value in metadata.items()
@@ -88,6 +101,11 @@ def validate_metadata(metadata: Any) -> dict[str, str | int | float | bool]:
             "metadata must be flat (string keys; str, int, float or bool values); "
             f"offending keys: {names}",
             code="invalid_metadata",
+        )
+    # Flat and encodable by now, so this cannot fail; the size is what is sent and audited.
+    if len(json.dumps(dict(metadata)).encode("utf-8")) > MAX_METADATA_BYTES:
+        raise UpscopeInvalidInput(
+            f"metadata is larger than {MAX_METADATA_BYTES} bytes as JSON", code="invalid_metadata"
         )
     return dict(metadata)
 

@@ -44,6 +44,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import models, resources, signals
+from ..vocabulary import SHORT_ID_RE
 from .columns import (
     AGENT_FIELDS,
     HISTORY_FIELDS,
@@ -468,6 +469,17 @@ def remove_visitors(short_ids: Iterable[str]) -> int:
             signals.visitor_deleted, models.Visitor, short_ids=found, removed_locally=True
         )
     return len(found)
+
+
+def remove_invalid_visitors() -> int:
+    """Delete the mirror rows whose id is not a valid Upscope id; return how many.
+
+    Such a row was stored before ids from Upscope were validated. Upscope cannot be
+    asked about it (the id cannot go in a request path), so it is removed locally.
+    """
+    # In Python: a database regex's ``$`` may match before a trailing newline.
+    ids = models.Visitor.objects.values_list("short_id", flat=True).iterator(chunk_size=2000)
+    return remove_visitors([short_id for short_id in ids if not SHORT_ID_RE.fullmatch(short_id)])
 
 
 def mark_removed_upstream(short_ids: Iterable[str]) -> int:

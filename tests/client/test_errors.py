@@ -203,7 +203,8 @@ def test_each_answer_maps_to_one_error(
     ("name", "method", "url", "call"), VISITOR_OPERATIONS, ids=[o[0] for o in VISITOR_OPERATIONS]
 )
 def test_404_on_a_visitor_is_visitor_not_found(rsps, cloud, name, method, url, call):
-    error = _raise(rsps, cloud, method, url, call, status=404, body="Not Found")
+    # Upscope's own error shape: only that says the visitor is not found.
+    error = _raise(rsps, cloud, method, url, call, status=404, **_error("not_found"))
     assert type(error) is UpscopeVisitorNotFound
     assert (error.status_code, error.code) == (404, "visitor_not_found")
     assert "'ABCD1234'" in str(error)

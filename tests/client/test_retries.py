@@ -36,6 +36,8 @@ VISITOR_URL = f"{CLOUD_URL}/visitors/ABCD1234.json"
 SESSION_URL = f"{CLOUD_URL}/visitors/ABCD1234/session"
 WATCH_URL_ENDPOINT = f"{CLOUD_URL}/visitors/ABCD1234/watch_url.json"
 PURGE_URL = f"{CLOUD_URL}/visitors.json"
+#: What Upscope answers for a visitor it does not have (docs/upscope-api.md, "Errors").
+UPSCOPE_NOT_FOUND = {"status": "error", "error": "not_found"}
 
 TRANSIENT = [
     ("connection error", {"body": requests.ConnectionError("refused")}, UpscopeConnectionError),
@@ -180,14 +182,14 @@ def test_delete_visitor_is_retried(rsps, label, failure, error_class):
 def test_a_404_answering_a_retried_delete_counts_as_done(rsps):
     client, _ = make(max_retries=2)
     rsps.delete(VISITOR_URL, body=requests.ConnectionError("answer lost"))
-    rsps.delete(VISITOR_URL, status=404)
+    rsps.delete(VISITOR_URL, status=404, json=UPSCOPE_NOT_FOUND)
     assert client.delete_visitor("ABCD1234") is None
     assert len(rsps.calls) == 2
 
 
 def test_a_404_answering_the_first_delete_is_visitor_not_found(rsps):
     client, _ = make(max_retries=2)
-    rsps.delete(VISITOR_URL, status=404)
+    rsps.delete(VISITOR_URL, status=404, json=UPSCOPE_NOT_FOUND)
     with pytest.raises(UpscopeVisitorNotFound):
         client.delete_visitor("ABCD1234")
     assert len(rsps.calls) == 1
@@ -206,7 +208,7 @@ def test_a_404_answering_a_retried_stop_session_is_still_visitor_not_found(rsps)
     # Stopping a session does not delete the visitor: a 404 on retry means there is none.
     client, _ = make(max_retries=2)
     rsps.delete(SESSION_URL, status=503)
-    rsps.delete(SESSION_URL, status=404)
+    rsps.delete(SESSION_URL, status=404, json=UPSCOPE_NOT_FOUND)
     with pytest.raises(UpscopeVisitorNotFound):
         client.stop_session("ABCD1234")
 

@@ -99,7 +99,7 @@ def agent_client(settings):
 def test_watch_url_body_is_a_clear_answer(agent_client, body):
     url = reverse("django_upscope:api:visitor-watch-url", args=["ABCD1234"])
     with responses.RequestsMock(assert_all_requests_are_fired=False) as upstream:
-        upstream.add(responses.POST, WATCH_RE, json={"watch_url": "https://o.upscope.test/w/T"})
+        upstream.add(responses.POST, WATCH_RE, json={"watch_url": "https://o.upscope.io/w/T"})
         response = agent_client.post(url, json.dumps(body), content_type="application/json")
         calls = list(upstream.calls)
     assert response.status_code in (201, 400, 403), response.content

@@ -25,12 +25,19 @@ from hypothesis import strategies as st
 
 from django_upscope.client import UpscopeClient
 from django_upscope.exceptions import UpscopeInvalidInput
-from django_upscope.vocabulary import BRANDING_KEYS, MAX_QUERY_LENGTH, PERMISSION_KEYS, SHORT_ID_RE
+from django_upscope.vocabulary import (
+    BRANDING_KEYS,
+    MAX_METADATA_BYTES,
+    MAX_METADATA_KEYS,
+    MAX_QUERY_LENGTH,
+    PERMISSION_KEYS,
+    SHORT_ID_RE,
+)
 
 CLOUD_URL = "https://api.upscope.test/v1.1"
 BASE_ENDPOINT = "https://support.example.test/cobrowsing"
 ONPREM_API = BASE_ENDPOINT + "/api"
-WATCH_URL = "https://o.upscope.test/watch/TOKEN"
+WATCH_URL = "https://o.upscope.io/watch/TOKEN"
 
 PROPERTY_SETTINGS = settings(
     max_examples=200,
@@ -303,7 +310,10 @@ def _metadata_ok(metadata: Any) -> bool:
             return False
         if isinstance(value, str) and not _utf8(value):
             return False
-    return True
+    # The caps of the audit row and the request (vocabulary.MAX_METADATA_*).
+    return len(metadata) <= MAX_METADATA_KEYS and (
+        len(json.dumps(metadata).encode("utf-8")) <= MAX_METADATA_BYTES
+    )
 
 
 def _utf8(text: str) -> bool:

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_upscope import jobs, mirror
 from django_upscope.exceptions import UpscopeError
+from django_upscope.mirror.upsert import remove_invalid_visitors
 
 
 def _positive_int(value: str) -> int:
@@ -78,7 +79,8 @@ class Command(BaseCommand):
             "--prune",
             action="store_true",
             help="Check every local visitor the listing did not return with Upscope and mark "
-            "the ones Upscope answers 404 for as removed upstream (removed_upstream_at). "
+            "the ones Upscope answers 404 for as removed upstream (removed_upstream_at); "
+            "local visitors whose id is not a valid Upscope id are deleted from the mirror. "
             "Not allowed with --search. Without --prune nothing local is marked or removed.",
         )
         parser.add_argument(
@@ -128,6 +130,13 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         verbosity = options["verbosity"]
+        if options["prune"]:
+            # Before the sync: a prune would ask Upscope about them, and it cannot be asked.
+            invalid = remove_invalid_visitors()
+            if invalid:
+                self.stdout.write(
+                    f"Removed {invalid} local visitors whose id is not a valid Upscope id."
+                )
         progress = Progress(self.stdout, batch_size=options["batch_size"], enabled=verbosity >= 1)
         try:
             # Behind the same lease as the sync_mirror task: one sync at a time.
