@@ -184,8 +184,17 @@ def test_e007_not_raised_for_an_importable_callable(settings, key):
 
 @pytest.mark.parametrize(
     "value",
-    ["o.upscope.io", [], ["https://o.upscope.io"], ["o.upscope.io/x"], ["*"], ["*.*.io"], [3],
-     ["bad host"], ["o.upscope.io:443"]],
+    [
+        "o.upscope.io",
+        [],
+        ["https://o.upscope.io"],
+        ["o.upscope.io/x"],
+        ["*"],
+        ["*.*.io"],
+        [3],
+        ["bad host"],
+        ["o.upscope.io:443"],
+    ],
 )
 def test_e008_malformed_watch_url_hosts(settings, value):
     assert ids({**CLOUD, "WATCH_URL_HOSTS": value}, settings) == ["django_upscope.E008"]

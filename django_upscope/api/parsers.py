@@ -44,9 +44,7 @@ class UpscopeJSONParser(JSONParser):
     """``JSONParser`` that refuses bodies over :func:`body_limit` bytes (413) and JSON
     nested deeper than ``MAX_JSON_DEPTH`` (400)."""
 
-    def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: Any = None
-    ) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         limit = body_limit()
         # One byte more than allowed is enough to know the body is too large.
         raw = stream.read() if limit is None else stream.read(limit + 1)

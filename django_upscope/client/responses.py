@@ -34,10 +34,10 @@ from ..exceptions import (
 )
 from ..resources import WatchURL
 from ..vocabulary import AUTHENTICATION_CODES, AUTHENTICATION_REASONS, ERROR_CODE_RE
+from .transport import drop_frames
 
 #: The codes this library knows, which are never taken for an echo of the secret.
 KNOWN_ERROR_CODES = AUTHENTICATION_CODES | {"not_found", "subscription_limit", "rate_limited"}
-from .transport import drop_frames
 
 T = TypeVar("T")
 

@@ -21,9 +21,7 @@ SHORT_ID = "ABCD1234"
 
 
 def post_raw(client, body: str | bytes, name: str = "visitor-watch-url", *args: str):
-    return client.post(
-        api(name, *(args or (SHORT_ID,))), body, content_type="application/json"
-    )
+    return client.post(api(name, *(args or (SHORT_ID,))), body, content_type="application/json")
 
 
 def assert_json_error(response, status: int, code: str) -> dict:
@@ -44,7 +42,7 @@ def test_a_body_of_brackets_nested_deep_is_400(no_upstream, agent_client, depth)
 
 def test_deeply_nested_metadata_is_400(no_upstream, agent_client):
     nested = "[" * 10_000 + "]" * 10_000
-    response = post_raw(agent_client, '{"metadata": {"a": %s}}' % nested)
+    response = post_raw(agent_client, '{"metadata": {"a": ' + nested + "}}")
     assert_json_error(response, 400, "parse_error")
     assert len(no_upstream.calls) == 0
 
@@ -66,7 +64,9 @@ def test_nesting_over_the_limit_is_400_and_within_it_reaches_validation(no_upstr
     ],
     ids=["keys", "bytes"],
 )
-def test_oversized_metadata_is_400_and_not_audited_or_sent(no_upstream, agent_client, metadata, what):
+def test_oversized_metadata_is_400_and_not_audited_or_sent(
+    no_upstream, agent_client, metadata, what
+):
     response = post_raw(agent_client, json.dumps({"metadata": metadata}))
     body = assert_json_error(response, 400, "invalid")
     assert what in body["detail"]
@@ -78,7 +78,9 @@ def test_metadata_within_the_caps_is_sent(upscope_fake, agent_client):
     # The positive control: the most keys allowed, small values, goes through.
     short_id = upscope_fake.add_visitor()
     metadata = {f"k{i}": i for i in range(MAX_METADATA_KEYS - 10)}
-    response = post_raw(agent_client, json.dumps({"metadata": metadata}), "visitor-watch-url", short_id)
+    response = post_raw(
+        agent_client, json.dumps({"metadata": metadata}), "visitor-watch-url", short_id
+    )
     assert response.status_code == 201, response.content
     assert response.json()["metadata"]["k0"] == 0
 

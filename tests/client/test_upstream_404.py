@@ -26,8 +26,10 @@ WATCH_ENDPOINT = f"{CLOUD_URL}/visitors/ABCD1234/watch_url.json"
 UPSCOPE_NOT_FOUND = {"json": {"status": "error", "error": "not_found"}}
 # 404s that are not Upscope's: a proxy's page, a framework's JSON, plain text, nothing.
 FOREIGN_404S = {
-    "html": {"body": "<html><body><h1>404 Not Found</h1>nginx</body></html>",
-             "content_type": "text/html"},
+    "html": {
+        "body": "<html><body><h1>404 Not Found</h1>nginx</body></html>",
+        "content_type": "text/html",
+    },
     "plain": {"body": "Not Found", "content_type": "text/plain"},
     "empty": {"body": ""},
     "other json": {"json": {"detail": "Not found."}},
@@ -86,8 +88,12 @@ def test_upscopes_404_to_a_retried_delete_is_done(rsps):
 
 @pytest.fixture
 def upstream(settings):
-    settings.UPSCOPE = {**settings.UPSCOPE, "API_KEY": API_KEY, "API_URL": CLOUD_URL,
-                        "MAX_RETRIES": 0}
+    settings.UPSCOPE = {
+        **settings.UPSCOPE,
+        "API_KEY": API_KEY,
+        "API_URL": CLOUD_URL,
+        "MAX_RETRIES": 0,
+    }
 
 
 @pytest.mark.django_db

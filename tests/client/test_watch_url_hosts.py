@@ -54,7 +54,9 @@ def test_other_hosts_are_refused_without_naming_the_url(rsps, url):
 
 def test_the_setting_replaces_the_default(rsps, settings):
     settings.UPSCOPE = {
-        **settings.UPSCOPE, "API_KEY": API_KEY, "API_URL": CLOUD_URL,
+        **settings.UPSCOPE,
+        "API_KEY": API_KEY,
+        "API_URL": CLOUD_URL,
         "WATCH_URL_HOSTS": ["watch.example.com", "*.cdn.example.com"],
     }
     rsps.post(WATCH_ENDPOINT, json={"watch_url": "https://a.cdn.example.com/w/T"})

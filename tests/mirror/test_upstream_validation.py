@@ -15,7 +15,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from django_upscope import services
-from django_upscope.client import UpscopeClient
 from django_upscope.exceptions import UpscopeInvalidResponse
 from django_upscope.models import Visitor
 from django_upscope.testing.factories import VisitorFactory
@@ -36,9 +35,15 @@ def nested(depth: int) -> str:
 def detail_body(short_id: str, *, metadata: str = "{}", history: str = "null") -> str:
     """A visitor detail answer, as text, with raw JSON for its metadata and history."""
     return (
-        '{"status": "ok", "visitor": {"short_id": "%s", "history": %s, "sessions": '
-        '[{"id": 7, "visitor_id": "%s", "metadata": {"deep": %s}}]}}'
-        % (short_id, history, short_id, metadata)
+        '{"status": "ok", "visitor": {"short_id": "'
+        + short_id
+        + '", "history": '
+        + history
+        + ', "sessions": [{"id": 7, "visitor_id": "'
+        + short_id
+        + '", "metadata": {"deep": '
+        + metadata
+        + "}}]}}"
     )
 
 
@@ -54,7 +59,10 @@ def store_bad_row(short_id: str) -> Visitor:
 @pytest.fixture
 def upstream(settings):
     settings.UPSCOPE = {
-        **settings.UPSCOPE, "API_KEY": API_KEY, "API_URL": CLOUD_URL, "MAX_RETRIES": 0
+        **settings.UPSCOPE,
+        "API_KEY": API_KEY,
+        "API_URL": CLOUD_URL,
+        "MAX_RETRIES": 0,
     }
 
 
@@ -75,7 +83,9 @@ def test_a_listing_entry_with_an_unsafe_id_is_dropped_and_logged(rsps, caplog, b
 
 @pytest.mark.parametrize("bad", UNSAFE_IDS)
 def test_a_detail_answer_with_an_unsafe_id_is_an_invalid_response(rsps, bad):
-    rsps.get(f"{CLOUD_URL}/visitors/GOOD1.json", json={"status": "ok", "visitor": visitor(short_id=bad)})
+    rsps.get(
+        f"{CLOUD_URL}/visitors/GOOD1.json", json={"status": "ok", "visitor": visitor(short_id=bad)}
+    )
     with pytest.raises(UpscopeInvalidResponse) as info:
         cloud_client().get_visitor("GOOD1")
     assert "short_id is not a safe token" in info.value.message
@@ -131,7 +141,9 @@ def test_json_as_deep_as_the_limit_is_stored(rsps, upstream):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("where", ["metadata", "history"])
-def test_the_visitor_endpoint_answers_502_json_for_deeply_nested_json(rsps, upstream, client, where):
+def test_the_visitor_endpoint_answers_502_json_for_deeply_nested_json(
+    rsps, upstream, client, where
+):
     client.force_login(make_user("reader", ["view_visitor"]))
     body = detail_body("DEEP1", **{where: nested(10_000)})
     rsps.get(f"{CLOUD_URL}/visitors/DEEP1.json", body=body)
@@ -142,7 +154,7 @@ def test_the_visitor_endpoint_answers_502_json_for_deeply_nested_json(rsps, upst
 
 
 def test_a_visitor_too_large_is_refused(rsps):
-    big = {"k%d" % i: "x" * 1000 for i in range(80)}  # ~80 KB of one session's metadata
+    big = {f"k{i}": "x" * 1000 for i in range(80)}  # ~80 KB of one session's metadata
     payload = {"status": "ok", "visitor": visitor(sessions=[{"id": 1, "metadata": big}])}
     rsps.get(f"{CLOUD_URL}/visitors/GOOD1.json", json=payload)
     with pytest.raises(UpscopeInvalidResponse) as info:
