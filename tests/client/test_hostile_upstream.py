@@ -9,6 +9,7 @@ of a body, and an error code that is a short token and no part of the key.
 from __future__ import annotations
 
 import io
+import json
 import logging
 
 import pytest
@@ -33,10 +34,10 @@ HOSTILE_HEADERS = {
 HOSTILE_BODIES = {
     "html": f"<html><script>alert(1)</script>{API_KEY}</html>",
     "garbage": GARBAGE,
-    "json echo": '{"status": "error", "error": "%s", "message": "%s"}' % (API_KEY.lower(), API_KEY),
+    "json echo": json.dumps({"status": "error", "error": API_KEY.lower(), "message": API_KEY}),
     "json partial echo": '{"status": "error", "error": "secret_api_key", "detail": "<html>"}',
     "json html code": '{"status": "error", "error": "<script>x</script>"}',
-    "json garbage code": '{"status": "error", "error": "%s"}' % GARBAGE[:500],
+    "json garbage code": json.dumps({"status": "error", "error": GARBAGE[:500]}),
 }
 STATUSES = [200, 301, 400, 401, 402, 403, 404, 422, 429, 500, 503]
 
@@ -90,7 +91,10 @@ def test_a_short_token_code_that_is_not_the_key_is_kept(rsps):
 @pytest.fixture
 def upstream(settings):
     settings.UPSCOPE = {
-        **settings.UPSCOPE, "API_KEY": API_KEY, "API_URL": CLOUD_URL, "MAX_RETRIES": 0
+        **settings.UPSCOPE,
+        "API_KEY": API_KEY,
+        "API_URL": CLOUD_URL,
+        "MAX_RETRIES": 0,
     }
 
 
