@@ -38,7 +38,9 @@ pytestmark = pytest.mark.django_db
 
 API_KEY = "fake_services_secret_key"
 API = "http://upscope.test/v1.1"
-WATCH_URL = "https://o.upscope.test/watch?token=s3cr3t-w4tch-t0ken"
+WATCH_URL = "https://o.upscope.io/watch?token=s3cr3t-w4tch-t0ken"
+#: Upscope's answer for a visitor it does not have (only this body means "not found").
+UPSCOPE_NOT_FOUND = {"status": "error", "error": "not_found"}
 ALL_KEYS = (
     "allow_console",
     "allow_click",
@@ -327,7 +329,7 @@ def test_delete_removes_local_row_after_upscope_confirms(rsps):
 
 def test_delete_404_means_already_gone_and_removes_locally(rsps):
     VisitorFactory(short_id="V1")
-    rsps.delete(f"{API}/visitors/V1.json", status=404, json={"error": "not_found"})
+    rsps.delete(f"{API}/visitors/V1.json", status=404, json=UPSCOPE_NOT_FOUND)
     result = services.delete_visitor(actor_for(make_user("agent", ["delete_visitor"])), "V1")
     assert result.already_gone is True
     assert not Visitor.objects.filter(pk="V1").exists()
@@ -364,7 +366,7 @@ def test_delete_visitors_reports_partial_failures(rsps):
         VisitorFactory(short_id=short_id)
     rsps.delete(f"{API}/visitors/V1.json", json={"status": "ok"})
     rsps.delete(f"{API}/visitors/V2.json", status=503)
-    rsps.delete(f"{API}/visitors/V3.json", status=404)
+    rsps.delete(f"{API}/visitors/V3.json", status=404, json=UPSCOPE_NOT_FOUND)
     result = services.delete_visitors(
         actor_for(make_user("agent", ["delete_visitor"])), ["V1", "V2", "V3"]
     )
@@ -424,7 +426,7 @@ def test_refresh_visitor_updates_mirror(rsps):
 
 
 def test_refresh_not_found_is_audited(rsps):
-    rsps.get(f"{API}/visitors/V9.json", status=404)
+    rsps.get(f"{API}/visitors/V9.json", status=404, json=UPSCOPE_NOT_FOUND)
     with pytest.raises(UpscopeVisitorNotFound):
         services.refresh_visitor(actor_for(make_user("agent", ["refresh_visitor"])), "V9")
     assert AuditEvent.objects.get().error_code == "visitor_not_found"
@@ -433,7 +435,7 @@ def test_refresh_not_found_is_audited(rsps):
 def test_refresh_not_found_marks_the_mirror_row_removed_upstream(rsps):
     VisitorFactory(short_id="V9")
     VisitorFactory(short_id="V8")
-    rsps.get(f"{API}/visitors/V9.json", status=404)
+    rsps.get(f"{API}/visitors/V9.json", status=404, json=UPSCOPE_NOT_FOUND)
     with pytest.raises(UpscopeVisitorNotFound):
         services.refresh_visitor(actor_for(make_user("agent", ["refresh_visitor"])), "V9")
     # Upscope confirmed it has no such visitor: the row is kept as the record, marked.
@@ -449,7 +451,7 @@ def test_refresh_not_found_marks_the_mirror_row_removed_upstream(rsps):
 
 def test_get_visitor_not_found_marks_the_mirror_row_removed_upstream(rsps):
     VisitorFactory(short_id="V9")
-    rsps.get(f"{API}/visitors/V9.json", status=404)
+    rsps.get(f"{API}/visitors/V9.json", status=404, json=UPSCOPE_NOT_FOUND)
     with pytest.raises(UpscopeVisitorNotFound):
         services.get_visitor("V9")
     assert Visitor.objects.get(pk="V9").removed_upstream_at is not None
@@ -459,7 +461,7 @@ def test_get_visitor_not_found_marks_the_mirror_row_removed_upstream(rsps):
 def test_get_visitor_not_found_leaves_the_mirror_without_read_through(rsps, settings):
     settings.UPSCOPE = {**settings.UPSCOPE, "MIRROR_READ_THROUGH": False}
     VisitorFactory(short_id="V9")
-    rsps.get(f"{API}/visitors/V9.json", status=404)
+    rsps.get(f"{API}/visitors/V9.json", status=404, json=UPSCOPE_NOT_FOUND)
     with pytest.raises(UpscopeVisitorNotFound):
         services.get_visitor("V9")
     assert Visitor.objects.get(pk="V9").removed_upstream_at is None
