@@ -135,7 +135,7 @@ def upstream(settings):
         "PERMISSIONS_MAPPER": None,
     }
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, WATCH_RE, json={"watch_url": "https://o.upscope.test/w/TOKEN"})
+        mock.add(responses.POST, WATCH_RE, json={"watch_url": "https://o.upscope.io/w/TOKEN"})
         yield mock
 
 
