@@ -36,3 +36,8 @@ def odd_watch_host(get_response: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 MIDDLEWARE = ["tests.browser.upper_host_settings.odd_watch_host", *MIDDLEWARE]
+
+# The rewritten watch URL points at ``localhost``, not the API's host: let it be framed.
+from example_project.settings import UPSCOPE  # noqa: E402
+
+UPSCOPE = {**UPSCOPE, "WATCH_URL_HOSTS": ["localhost", "127.0.0.1"]}
