@@ -22,7 +22,7 @@ from .columns import (
     visitor_columns,
     visitor_raw,
 )
-from .fetch import MAX_CONSECUTIVE_UNAVAILABLE, MAX_RATE_LIMITED_ATTEMPTS, RateGate
+from .fetch import MAX_CONSECUTIVE_UNAVAILABLE, RateGate
 from .run import (
     DEFAULT_BATCH_SIZE,
     PRUNE_NEEDS_FULL_LISTING,
@@ -55,7 +55,6 @@ __all__ = [
     "HASH_VERSION",
     "HISTORY_FIELDS",
     "MAX_CONSECUTIVE_UNAVAILABLE",
-    "MAX_RATE_LIMITED_ATTEMPTS",
     "PRUNE_NEEDS_FULL_LISTING",
     "SESSION_FIELDS",
     "VISITOR_FIELDS",

@@ -32,10 +32,6 @@ FATAL_ERRORS = (UpscopeAuthenticationError, UpscopeConfigurationError, UpscopeNo
 #: A run stops when this many visitors in a row fail with Upscope unavailable.
 MAX_CONSECUTIVE_UNAVAILABLE = 5
 
-#: Times one visitor is asked for when Upscope answers "wait" (429, or 503 with
-#: ``Retry-After``) after the client's own retries: the sync waits, then asks again.
-MAX_RATE_LIMITED_ATTEMPTS = 3
-
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 
@@ -84,7 +80,8 @@ class Fetched:
     short_id: str
     visitor: resources.VisitorData | None = None
     error: UpscopeError | None = None
-    #: Requests sent for this visitor (more than one after a rate-limit pause).
+    #: Logical requests sent for this visitor (0 when it was cancelled); the
+    #: client's own retries, bounded by ``MAX_RETRIES``, are inside that one.
     requests: int = 0
     #: The run was stopped before this visitor was asked for.
     cancelled: bool = False
@@ -179,24 +176,24 @@ class Fetchers:
             self.stop.set()
 
     def _ask(self, short_id: str) -> Fetched:
+        """One request for ``short_id`` (the client retries it by its own rule).
+
+        When Upscope still says "wait" once the client gave up (a 429, or a 503
+        with ``Retry-After``), the visitor counts as failed and every fetcher
+        holds off for that long: asking again here would multiply the retry
+        bound the client keeps (``MAX_RETRIES``, ``RETRY_MAX_TIME``).
+        """
         result = Fetched(short_id)
-        for _ in range(MAX_RATE_LIMITED_ATTEMPTS):
-            self.gate.wait(self.stop)
-            if self.stop.is_set():
-                result.cancelled = True
-                return result
-            result.requests += 1
-            try:
-                result.visitor = self._client().get_visitor(
-                    short_id, with_history=self.with_history
-                )
-            except UpscopeError as exc:
-                result.error = exc
-                wait = exc.retry_after if isinstance(exc, UpscopeUnavailable) else None
-                if wait is None or wait > self.max_pause:
-                    return result
+        self.gate.wait(self.stop)
+        if self.stop.is_set():
+            result.cancelled = True
+            return result
+        result.requests += 1
+        try:
+            result.visitor = self._client().get_visitor(short_id, with_history=self.with_history)
+        except UpscopeError as exc:
+            result.error = exc
+            wait = exc.retry_after if isinstance(exc, UpscopeUnavailable) else None
+            if wait is not None and wait <= self.max_pause:
                 self.gate.pause(wait)
-            else:
-                result.error = None
-                return result
         return result

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from .. import models, resources
 from ..client import UpscopeClient, get_client
-from ..conf import number_problem, upscope_settings
+from ..conf import import_callable, number_problem, upscope_settings
 from ..exceptions import (
     UpscopeError,
     UpscopeVisitorNotFound,
@@ -214,7 +214,7 @@ def sync_from_upscope(
         _worker_clients(worker_client, explicit),
         concurrency=concurrency,
         with_history=with_history,
-        gate=RateGate(sleep=sleep, clock=clock or time.monotonic),
+        gate=RateGate(sleep=sleep or _configured_sleep(), clock=clock or time.monotonic),
         max_pause=float(upscope_settings.RETRY_MAX_TIME),
         keep_open=explicit,
     )
@@ -255,6 +255,14 @@ def _wanted(
     writer.total = report.listed = len(listed)
     writer.seen = {v.short_id for v in listed} if prune else None
     return _listing_items(writer, listed, full=full)
+
+
+def _configured_sleep() -> Sleep | None:
+    """``UPSCOPE["RETRY_SLEEP"]`` when a project (or its tests) set one, so the shared
+    pause waits the way the client's retries do; ``None`` (wait on the stop event,
+    so a fatal error ends the pause) for the default ``time.sleep``."""
+    sleep = import_callable("RETRY_SLEEP")
+    return None if sleep is None or sleep is time.sleep else sleep
 
 
 def _worker_clients(

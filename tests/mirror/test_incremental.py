@@ -20,7 +20,11 @@ from django.test.utils import CaptureQueriesContext
 
 from django_upscope import checks, mirror, models, resources
 from django_upscope.client import UpscopeClient
-from django_upscope.exceptions import UpscopeAuthenticationError, UpscopeRateLimited
+from django_upscope.exceptions import (
+    UpscopeAuthenticationError,
+    UpscopeRateLimited,
+    UpscopeUnavailable,
+)
 from django_upscope.mirror.upsert import StoredListing
 
 from .helpers import session_payload, visitor_payload, writes
@@ -308,7 +312,9 @@ def test_a_429_with_retry_after_pauses_every_worker(settings):
     lock = threading.Lock()
     waits: list[tuple[str, float]] = []
     calls: list[tuple[str, str, float]] = []
-    retried = threading.Event()
+    # Set by the first wait, which comes only once the pause is set: requests in flight
+    # when Upscope said "wait" answer after that, so they cannot slip in before it.
+    paused = threading.Event()
     # Each worker's first request after the pause waits for the others' (so every worker
     # sends one, however the tasks fall): the proof that every one of them was held.
     after_pause = threading.Barrier(4)
@@ -320,19 +326,17 @@ def test_a_429_with_retry_after_pauses_every_worker(settings):
     def sleep(seconds: float) -> None:
         with lock:
             waits.append((threading.current_thread().name, seconds))
+        paused.set()
         local.now = clock() + seconds
 
     def hook(short_id: str) -> None:
         with lock:
             calls.append((threading.current_thread().name, short_id, clock()))
-            first_time = [c[1] for c in calls].count("S000") == 1
-        if short_id == "S000" and first_time:
-            raise UpscopeRateLimited("slow down", status_code=429, retry_after=30.0)
         if short_id == "S000":
-            retried.set()
-        elif clock() == 0.0:
-            # Requests sent before the pause are in flight: they answer once it is set.
-            assert retried.wait(10)
+            # What the client raises once its own retries are spent.
+            raise UpscopeRateLimited("slow down", status_code=429, retry_after=30.0)
+        if clock() == 0.0:
+            assert paused.wait(10)
             return
         name = threading.current_thread().name
         if name not in passed:
@@ -343,15 +347,33 @@ def test_a_429_with_retry_after_pauses_every_worker(settings):
     report = mirror.sync_from_upscope(
         stub, worker_client=lambda: stub, concurrency=4, usage=False, sleep=sleep, clock=clock
     )
-    assert report.result.created == 40 and report.result.failed == 0
-    assert [c[1] for c in calls].count("S000") == 2
+    # The visitor Upscope refused is failed, not asked for again: the client's retry
+    # bound is the only one, and the rest are synced once the pause is over.
+    assert report.result.created == 39 and report.result.failed == 1
+    assert [c[1] for c in calls].count("S000") == 1
+    assert report.requests == 1 + 40
     # Every worker waited once, the 30 seconds Upscope asked for.
     assert sorted(seconds for _, seconds in waits) == [30.0] * 4
     assert len({name for name, _ in waits}) == 4
     # Apart from those in flight when Upscope said wait, no request went before the pause ended.
     early = [c for c in calls if c[2] < 30.0]
     assert len(early) <= 4 and early[0][1] == "S000"
-    assert report.requests == 1 + 41
+
+
+def test_without_retry_after_no_worker_pauses(settings):
+    # The control: a plain failure (no Retry-After) fails its visitor and holds nobody.
+    waits: list[float] = []
+
+    def hook(short_id: str) -> None:
+        if short_id == "S000":
+            raise UpscopeUnavailable("down", status_code=502, code="bad_gateway")
+
+    stub = StubClient(stub_payloads(10), hook)
+    report = mirror.sync_from_upscope(
+        stub, worker_client=lambda: stub, concurrency=4, usage=False, sleep=waits.append
+    )
+    assert report.result.created == 9 and report.result.failed == 1
+    assert waits == []
 
 
 def test_a_fatal_error_stops_every_worker_and_keeps_what_was_fetched():

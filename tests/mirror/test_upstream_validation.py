@@ -26,6 +26,12 @@ from ..payloads import API_KEY, CLOUD_URL, cloud_client, visitor, visitor_list
 LIST_URL = f"{CLOUD_URL}/list.json"
 UNSAFE_IDS = ["../../usage", "bad/id", "x\ny", "a b", "<script>", "é1", "x" * 129]
 
+#: The unsafe ids a database can hold in the short_id column: PostgreSQL refuses a value
+#: longer than the column (SQLite does not check), so no release could have stored it.
+STORABLE_UNSAFE_IDS = [
+    bad for bad in UNSAFE_IDS if len(bad) <= Visitor._meta.get_field("short_id").max_length
+]
+
 
 def nested(depth: int) -> str:
     """A JSON array nested ``depth`` deep, as text (json.dumps itself would overflow)."""
@@ -166,7 +172,7 @@ def test_a_visitor_too_large_is_refused(rsps):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("bad", UNSAFE_IDS)
+@pytest.mark.parametrize("bad", STORABLE_UNSAFE_IDS)
 def test_the_changelist_survives_a_stored_unsafe_id(client, bad):
     store_bad_row(bad)
     VisitorFactory(short_id="GOOD1")
