@@ -1,5 +1,8 @@
 """What the ModelAdmins of django-upscope share: read-only rows, token filters,
-the confirmation page, badges and pretty JSON, and the actor of an admin request."""
+the confirmation page, badges, chips and pretty JSON, and the actor of an admin request.
+
+The labels carry CSS classes styled by ``django_upscope/admin.css`` (:data:`ADMIN_CSS`, in
+each ModelAdmin's ``Media``); every text in them is escaped, since it comes from Upscope."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
 from ..audit import Actor, Source, actor_from_request
@@ -30,6 +33,38 @@ def badge(value: bool, yes: str, no: str) -> str:
         colour,
         yes if value else no,
     )
+
+
+#: The stylesheet of the chips, outcome labels, history and session tables.
+ADMIN_CSS = "django_upscope/admin.css"
+
+#: The tones a chip may have (each a CSS class ``upscope-chip--TONE``).
+CHIP_TONES = frozenset({"identity", "tag", "agent", "feature"})
+
+
+def chips(values: Iterable[Any] | None, tone: str = "", limit: int | None = None) -> str:
+    """Each value as a small escaped label; ``-`` for none; past ``limit``, a ``+N`` chip.
+
+    ``values`` is untrusted JSON from Upscope: anything that is not a list gives ``-``,
+    and each item is shown as its text.
+    """
+    if not isinstance(values, (list, tuple)):
+        return "-"
+    items = [str(value) for value in values if value not in (None, "")]
+    if not items:
+        return "-"
+    shown = items if limit is None else items[:limit]
+    css = "upscope-chip" + (f" upscope-chip--{tone}" if tone in CHIP_TONES else "")
+    html = format_html_join("", '<span class="{}">{}</span>', ((css, item) for item in shown))
+    if len(items) > len(shown):
+        more = len(items) - len(shown)
+        html = format_html(
+            '{}<span class="upscope-chip upscope-chip--more" title="{}">+{}</span>',
+            html,
+            ", ".join(items[len(shown) :]),
+            more,
+        )
+    return format_html('<span class="upscope-chips">{}</span>', html)
 
 
 def pretty_json(value: Any) -> str:

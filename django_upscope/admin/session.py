@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import Session
-from .common import FeatureFilter, ReadOnlyMixin, pretty_json
+from .common import FeatureFilter, ReadOnlyMixin, chips, pretty_json
+from .display import human_length
 from .list_inputs import ListInputGuard
 
 
@@ -20,11 +22,18 @@ class SessionColumnsMixin:
 
     @admin.display(description=gettext_lazy("features used"))
     def features(self, obj: Session) -> str:
-        return ", ".join(obj.features_used) or "-"
+        return chips(obj.features_used, "feature")
 
     @admin.display(description=gettext_lazy("agents"))
     def agent_names(self, obj: Session) -> str:
-        return ", ".join(str(agent) for agent in obj.agents.all()) or "-"
+        # From the prefetch (get_queryset): no query per session.
+        return chips([str(agent) for agent in obj.agents.all()], "agent")
+
+    @admin.display(description=gettext_lazy("length"), ordering="length_seconds")
+    def length(self, obj: Session) -> str:
+        if not obj.length_seconds and obj.ended_at is None:
+            return _("in progress")
+        return human_length(obj.length_seconds)
 
 
 class SessionInline(ReadOnlyMixin, SessionColumnsMixin, admin.TabularInline):
@@ -37,7 +46,7 @@ class SessionInline(ReadOnlyMixin, SessionColumnsMixin, admin.TabularInline):
         "id",
         "started_at",
         "ended_at",
-        "formatted_length",
+        "length",
         "went_live",
         "features",
         "agent_names",
@@ -52,7 +61,7 @@ class SessionAdmin(ListInputGuard, ReadOnlyMixin, SessionColumnsMixin, admin.Mod
         "visitor",
         "started_at",
         "ended_at",
-        "formatted_length",
+        "length",
         "went_live",
         "features",
         "agent_names",

@@ -30,7 +30,6 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, re_path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
@@ -46,17 +45,21 @@ from ..presentation import describe
 from ..transactions import outside_request_transaction
 from ..views import ADMIN_SITE_PARAM
 from ..vocabulary import SHORT_ID_RE
+from . import display
 from .common import (
+    ADMIN_CSS,
     ReadOnlyMixin,
     TagFilter,
     admin_actor,
     admin_url,
     badge,
+    chips,
     confirm,
     error_text,
     pretty_json,
 )
 from .framing import WATCH_FRAME_SANDBOX, frame_allow, web_origin
+from .history import fetch_history_url, fetch_history_urls
 from .identity import lookup_code_urls
 from .jobs import BulkJobPages, last_sync_line
 from .list_inputs import ListInputGuard
@@ -110,18 +113,21 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
+#: The history field shown, with its button, to those who may refresh visitors.
+HISTORY_WITH_FETCH = {"history_pretty": "history_with_fetch"}
+
+
 class VisitorAdmin(
     UpscopeSearchMixin, BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin
 ):
     change_form_template = "django_upscope/admin/visitor/change_form.html"
     change_list_template = "django_upscope/admin/visitor/change_list.html"
+    # Fits 1366 px: identities and tags as chips under the name, one status column, the
+    # browser under the device (tests/browser/test_list_layout.py).
     list_display = (
         "name",
-        "identities_list",
-        "online",
-        "in_session",
+        "status",
         "device",
-        "browser_name",
         "country",
         "last_seen_at",
         "last_url_short",
@@ -146,10 +152,10 @@ class VisitorAdmin(
                 "fields": (
                     "short_id",
                     "display_name",
-                    "identities",
+                    "identities_list",
                     "unique_id",
                     "lookup_code",
-                    "tags",
+                    "tags_list",
                 )
             },
         ),
@@ -183,9 +189,22 @@ class VisitorAdmin(
         ),
     )
 
+    class Media:
+        css = {"all": (ADMIN_CSS,)}
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not self.has_refresh_permission(request):
+            return fieldsets
+        # The history with its "Fetch history" button, for those who may refresh.
+        return [
+            (name, {**opts, "fields": tuple(HISTORY_WITH_FETCH.get(f, f) for f in opts["fields"])})
+            for name, opts in fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Every field is mirrored from Upscope: shown, never edited.
-        return list(flatten_fieldsets(self.fieldsets))
+        return list(flatten_fieldsets(self.get_fieldsets(request, obj)))
 
     # -- permissions behind the actions (services check them again) --
 
@@ -214,11 +233,19 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("name"), ordering="display_name")
     def name(self, obj: Visitor) -> str:
-        return obj.display_name or obj.short_id
+        return display.name_cell(obj)
 
     @admin.display(description=gettext_lazy("identities"))
     def identities_list(self, obj: Visitor) -> str:
-        return Truncator(", ".join(obj.identities or [])).chars(60) or "-"
+        return chips(obj.identities, "identity")
+
+    @admin.display(description=gettext_lazy("tags"))
+    def tags_list(self, obj: Visitor) -> str:
+        return chips(obj.tags, "tag")
+
+    @admin.display(description=gettext_lazy("status"), ordering="is_online")
+    def status(self, obj: Visitor) -> str:
+        return display.status_cell(obj)
 
     @admin.display(description=gettext_lazy("online"), ordering="is_online")
     def online(self, obj: Visitor) -> str:
@@ -230,7 +257,7 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("device"), ordering="device_type")
     def device(self, obj: Visitor) -> str:
-        return " ".join(part for part in (obj.device_type, obj.device_name) if part) or "-"
+        return display.device_cell(obj)
 
     @admin.display(description=gettext_lazy("country"), ordering="location_country")
     def country(self, obj: Visitor) -> str:
@@ -238,11 +265,7 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("last URL"))
     def last_url_short(self, obj: Visitor) -> str:
-        if not obj.last_url:
-            return "-"
-        return format_html(
-            '<span title="{}">{}</span>', obj.last_url, Truncator(obj.last_url).chars(50)
-        )
+        return display.last_url_cell(obj.last_url)
 
     @admin.display(description=gettext_lazy("screen share"))
     def screenshare_link(self, obj: Visitor) -> str:
@@ -250,14 +273,16 @@ class VisitorAdmin(
             # A row stored before ids were validated: no page can serve it, so no link
             # (``upscope_sync --prune`` removes it).
             return "-"
-        url = admin_url(self, "screenshare", obj.short_id)
-        return format_html(
-            '<a class="button upscope-screenshare" href="{}">{}</a>', url, _("Start screen share")
-        )
+        return display.share_button(admin_url(self, "screenshare", obj.short_id))
 
     @admin.display(description=gettext_lazy("history"))
     def history_pretty(self, obj: Visitor) -> str:
-        return pretty_json(obj.history)
+        return display.history_table(obj.history)
+
+    @admin.display(description=gettext_lazy("history"))
+    def history_with_fetch(self, obj: Visitor) -> str:
+        button = display.fetch_history_button(fetch_history_url(self, obj.short_id))
+        return format_html("{}{}", display.history_table(obj.history), button)
 
     @admin.display(description=gettext_lazy("raw payload"))
     def raw_pretty(self, obj: Visitor) -> str:
@@ -281,6 +306,7 @@ class VisitorAdmin(
             path("purge/", wrap(self.purge_view), name=f"{info}_purge"),
             *self.bulk_job_urls(info),
             *lookup_code_urls(self),  # 'Screen share by code' (admin/identity.py)
+            *fetch_history_urls(self),  # 'Fetch history' (admin/history.py)
             path("search-live/", wrap(self.search_live_view), name=f"{info}_search_live"),
             re_path(
                 rf"{visitor}/screenshare/$",
