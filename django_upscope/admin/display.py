@@ -31,7 +31,7 @@ from .common import badge, chips, pretty_json
 
 #: At most this many pageviews in the table (a history can hold thousands).
 MAX_HISTORY_ROWS = 500
-#: Chips under a name in the list before a ``+N`` chip.
+#: Chips of each kind in the list before a ``+N`` chip.
 LIST_CHIPS = 3
 
 _TIME_KEYS = ("viewed_at", "time", "timestamp", "created_at", "at", "taken_at")
@@ -115,8 +115,8 @@ def human_length(seconds: Any) -> str:
 # -- the visitor list's cells ---------------------------------------------------------
 
 
-def name_cell(visitor: Visitor) -> SafeString:
-    """The name, with the identities (other than the name) and the tags as chips under it."""
+def labels_cell(visitor: Visitor) -> SafeString:
+    """The identities (other than the name the list shows) and the tags, as chips."""
     name = visitor.display_name or visitor.short_id
     identities = visitor.identities if isinstance(visitor.identities, list) else []
     others = [value for value in identities if str(value) != name]
@@ -125,8 +125,9 @@ def name_cell(visitor: Visitor) -> SafeString:
         for group, tone in ((others, "identity"), (visitor.tags, "tag"))
         if isinstance(group, list) and group
     ]
-    under = format_html_join("", "{}", ((label,) for label in labels))
-    return format_html('<span class="upscope-name">{}</span>{}', name, under)
+    if not labels:
+        return mark_safe("-")
+    return format_html_join("", "{}", ((label,) for label in labels))
 
 
 def status_cell(visitor: Visitor) -> SafeString:
@@ -139,12 +140,35 @@ def status_cell(visitor: Visitor) -> SafeString:
     )
 
 
-def device_cell(visitor: Visitor) -> SafeString:
-    """The device, with the browser under it."""
-    device = " ".join(part for part in (visitor.device_type, visitor.device_name) if part) or "-"
-    if not visitor.browser_name:
-        return format_html("{}", device)
-    return format_html('{}<br><span class="upscope-small">{}</span>', device, visitor.browser_name)
+def place_cell(visitor: Visitor) -> SafeString:
+    """The country, with the device and browser under it in small type."""
+    country = visitor.location_country_name or visitor.location_country or "-"
+    parts = [visitor.device_type, visitor.device_name, visitor.browser_name]
+    device = " \u00b7 ".join(part for part in parts if part)
+    if not device:
+        return format_html("{}", country)
+    return format_html('{}<br><span class="upscope-small">{}</span>', country, device)
+
+
+def short_when(moment: dt.datetime | None) -> SafeString:
+    """A compact time for a list: the time today, the day this year, else the date; the
+    whole date and time in its ``title``."""
+    if moment is None:
+        return mark_safe("-")
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    today = timezone.localdate() if timezone.is_aware(moment) else dt.date.today()
+    if local.date() == today:
+        text = date_format(local, "TIME_FORMAT")
+    elif local.year == today.year:
+        text = date_format(local, "MONTH_DAY_FORMAT")
+    else:
+        text = date_format(local, "DATE_FORMAT")
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.isoformat(),
+        date_format(local, "DATETIME_FORMAT"),
+        text,
+    )
 
 
 def last_url_cell(url: str) -> SafeString:
@@ -182,6 +206,10 @@ class Pageview:
     screenshots: list[Mapping[str, Any]] = field(default_factory=list)
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _first(item: Mapping[str, Any], keys: Iterable[str]) -> Any:
     return next((item[key] for key in keys if item.get(key) not in (None, "")), None)
 
@@ -189,13 +217,14 @@ def _first(item: Mapping[str, Any], keys: Iterable[str]) -> Any:
 def pageviews(history: Any) -> list[Pageview] | None:
     """The pageviews of a history payload with their screenshots; ``None`` for a shape this
     does not read (a dict without ``pageviews``/``screenshots`` lists, a scalar)."""
+    views: list[Any]
+    shots: list[Any]
     if isinstance(history, list):
         views, shots = history, []
     elif isinstance(history, Mapping) and (
         isinstance(history.get("pageviews"), list) or isinstance(history.get("screenshots"), list)
     ):
-        views = history.get("pageviews") if isinstance(history.get("pageviews"), list) else []
-        shots = history.get("screenshots") if isinstance(history.get("screenshots"), list) else []
+        views, shots = _list(history.get("pageviews")), _list(history.get("screenshots"))
     else:
         return None
     rows: list[Pageview] = []
@@ -205,8 +234,8 @@ def pageviews(history: Any) -> list[Pageview] | None:
             continue
         row = Pageview(_first(item, _TIME_KEYS), _first(item, _URL_KEYS), item.get("title"))
         own = item.get("screenshots") or item.get("screenshot")
-        own = own if isinstance(own, list) else [own]
-        row.screenshots.extend(shot for shot in own if isinstance(shot, Mapping))
+        own_shots = own if isinstance(own, list) else [own]
+        row.screenshots.extend(shot for shot in own_shots if isinstance(shot, Mapping))
         rows.append(row)
         if isinstance(row.url, str):
             by_url.setdefault(row.url, row)
@@ -214,11 +243,11 @@ def pageviews(history: Any) -> list[Pageview] | None:
         if not isinstance(shot, Mapping):
             continue
         page = _first(shot, ("page_url", "url"))
-        row = by_url.get(page) if isinstance(page, str) else None
-        if row is None:  # a screenshot of a page with no pageview: a row of its own
-            row = Pageview(_first(shot, _TIME_KEYS), page, None)
-            rows.append(row)
-        row.screenshots.append(shot)
+        viewed = by_url.get(page) if isinstance(page, str) else None
+        if viewed is None:  # a screenshot of a page with no pageview: a row of its own
+            viewed = Pageview(_first(shot, _TIME_KEYS), page, None)
+            rows.append(viewed)
+        viewed.screenshots.append(shot)
     return rows
 
 

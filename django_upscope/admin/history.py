@@ -49,6 +49,17 @@ def fetch_history_urls(model_admin: admin.ModelAdmin) -> list[URLPattern]:
     ]
 
 
+def swap_field(fieldsets: Any, old: str, new: str) -> list[tuple[Any, dict[str, Any]]]:
+    """``fieldsets`` with the field ``old`` shown as ``new`` (the others as they were)."""
+
+    def swap(field: Any) -> Any:
+        if isinstance(field, (list, tuple)):
+            return type(field)(swap(item) for item in field)
+        return new if field == old else field
+
+    return [(name, {**opts, "fields": swap(opts["fields"])}) for name, opts in fieldsets]
+
+
 def fetch_history(model_admin: Any, request: HttpRequest, short_id: str) -> HttpResponse:
     """Refresh the visitor with its history; a message and a redirect to its page."""
     if not SHORT_ID_RE.fullmatch(short_id):

@@ -45,7 +45,6 @@ from ..presentation import describe
 from ..transactions import outside_request_transaction
 from ..views import ADMIN_SITE_PARAM
 from ..vocabulary import SHORT_ID_RE
-from . import display
 from .common import (
     ADMIN_CSS,
     ReadOnlyMixin,
@@ -58,8 +57,18 @@ from .common import (
     error_text,
     pretty_json,
 )
+from .display import (
+    fetch_history_button,
+    history_table,
+    labels_cell,
+    last_url_cell,
+    place_cell,
+    share_button,
+    short_when,
+    status_cell,
+)
 from .framing import WATCH_FRAME_SANDBOX, frame_allow, web_origin
-from .history import fetch_history_url, fetch_history_urls
+from .history import fetch_history_url, fetch_history_urls, swap_field
 from .identity import lookup_code_urls
 from .jobs import BulkJobPages, last_sync_line
 from .list_inputs import ListInputGuard
@@ -113,23 +122,19 @@ def _wants_json(request: HttpRequest) -> bool:
     )
 
 
-#: The history field shown, with its button, to those who may refresh visitors.
-HISTORY_WITH_FETCH = {"history_pretty": "history_with_fetch"}
-
-
 class VisitorAdmin(
     UpscopeSearchMixin, BulkJobPages, ListInputGuard, ReadOnlyMixin, admin.ModelAdmin
 ):
     change_form_template = "django_upscope/admin/visitor/change_form.html"
     change_list_template = "django_upscope/admin/visitor/change_list.html"
-    # Fits 1366 px: identities and tags as chips under the name, one status column, the
-    # browser under the device (tests/browser/test_list_layout.py).
+    # Fits 1366 px beside the admin's sidebars: identities and tags as chips, one status
+    # column, the device under the country, a short time (tests/browser/test_list_layout.py).
     list_display = (
         "name",
+        "identities_list",
         "status",
-        "device",
-        "country",
-        "last_seen_at",
+        "place",
+        "last_seen",
         "last_url_short",
     )
     list_filter = (
@@ -152,7 +157,7 @@ class VisitorAdmin(
                 "fields": (
                     "short_id",
                     "display_name",
-                    "identities_list",
+                    "identities_chips",
                     "unique_id",
                     "lookup_code",
                     "tags_list",
@@ -197,10 +202,7 @@ class VisitorAdmin(
         if obj is None or not self.has_refresh_permission(request):
             return fieldsets
         # The history with its "Fetch history" button, for those who may refresh.
-        return [
-            (name, {**opts, "fields": tuple(HISTORY_WITH_FETCH.get(f, f) for f in opts["fields"])})
-            for name, opts in fieldsets
-        ]
+        return swap_field(fieldsets, "history_pretty", "history_with_fetch")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # Every field is mirrored from Upscope: shown, never edited.
@@ -233,10 +235,14 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("name"), ordering="display_name")
     def name(self, obj: Visitor) -> str:
-        return display.name_cell(obj)
+        return obj.display_name or obj.short_id
+
+    @admin.display(description=gettext_lazy("identities and tags"))
+    def identities_list(self, obj: Visitor) -> str:
+        return labels_cell(obj)
 
     @admin.display(description=gettext_lazy("identities"))
-    def identities_list(self, obj: Visitor) -> str:
+    def identities_chips(self, obj: Visitor) -> str:
         return chips(obj.identities, "identity")
 
     @admin.display(description=gettext_lazy("tags"))
@@ -245,7 +251,7 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("status"), ordering="is_online")
     def status(self, obj: Visitor) -> str:
-        return display.status_cell(obj)
+        return status_cell(obj)
 
     @admin.display(description=gettext_lazy("online"), ordering="is_online")
     def online(self, obj: Visitor) -> str:
@@ -257,7 +263,15 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("device"), ordering="device_type")
     def device(self, obj: Visitor) -> str:
-        return display.device_cell(obj)
+        return " ".join(part for part in (obj.device_type, obj.device_name) if part) or "-"
+
+    @admin.display(description=gettext_lazy("country and device"), ordering="location_country")
+    def place(self, obj: Visitor) -> str:
+        return place_cell(obj)
+
+    @admin.display(description=gettext_lazy("last seen"), ordering="last_seen_at")
+    def last_seen(self, obj: Visitor) -> str:
+        return short_when(obj.last_seen_at)
 
     @admin.display(description=gettext_lazy("country"), ordering="location_country")
     def country(self, obj: Visitor) -> str:
@@ -265,7 +279,7 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("last URL"))
     def last_url_short(self, obj: Visitor) -> str:
-        return display.last_url_cell(obj.last_url)
+        return last_url_cell(obj.last_url)
 
     @admin.display(description=gettext_lazy("screen share"))
     def screenshare_link(self, obj: Visitor) -> str:
@@ -273,16 +287,16 @@ class VisitorAdmin(
             # A row stored before ids were validated: no page can serve it, so no link
             # (``upscope_sync --prune`` removes it).
             return "-"
-        return display.share_button(admin_url(self, "screenshare", obj.short_id))
+        return share_button(admin_url(self, "screenshare", obj.short_id))
 
     @admin.display(description=gettext_lazy("history"))
     def history_pretty(self, obj: Visitor) -> str:
-        return display.history_table(obj.history)
+        return history_table(obj.history)
 
     @admin.display(description=gettext_lazy("history"))
     def history_with_fetch(self, obj: Visitor) -> str:
-        button = display.fetch_history_button(fetch_history_url(self, obj.short_id))
-        return format_html("{}{}", display.history_table(obj.history), button)
+        button = fetch_history_button(fetch_history_url(self, obj.short_id))
+        return format_html("{}{}", history_table(obj.history), button)
 
     @admin.display(description=gettext_lazy("raw payload"))
     def raw_pretty(self, obj: Visitor) -> str:
