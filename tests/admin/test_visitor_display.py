@@ -189,7 +189,7 @@ def test_fetch_history_button_only_for_those_who_may_refresh(admin_client, login
     assert f'formaction="{fetch_url("V1")}"' in admin_client.get(change_url("V1")).content.decode()
     viewer = make_user("viewer", ["view_visitor"])
     html = login(viewer).get(change_url("V1")).content.decode()
-    assert 'class="upscope-history"' in html or "No history fetched." in html
+    assert "No history fetched." in html  # the history field is there, without its button
     assert fetch_url("V1") not in html
 
 
