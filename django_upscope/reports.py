@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
@@ -103,7 +104,13 @@ def _aggregates(prefix: str = "") -> dict[str, Count | Sum]:
     }
 
 
-def _figures(row: dict) -> Figures:
+def _grouped(sessions: QuerySet[Session], *fields: str) -> list[dict[str, Any]]:
+    """The sessions' figures per distinct value of ``fields``, computed in the database."""
+    rows = sessions.order_by().values(*fields).annotate(**_aggregates())
+    return cast(list[dict[str, Any]], list(rows))
+
+
+def _figures(row: dict[str, Any]) -> Figures:
     return Figures(sessions=row["n"], ended=row["ended_n"], seconds=row["secs"] or 0)
 
 
@@ -111,13 +118,10 @@ def sessions_per_day(
     start: dt.date, end: dt.date, sessions: QuerySet[Session] | None = None
 ) -> list[DayRow]:
     """One row per local day from ``start`` to ``end``, days without sessions included."""
-    rows = (
-        sessions_between(start, end, sessions)
-        .annotate(day=TruncDate("started_at", tzinfo=timezone.get_current_timezone()))
-        .order_by()
-        .values("day")
-        .annotate(**_aggregates())
+    dated = sessions_between(start, end, sessions).annotate(
+        day=TruncDate("started_at", tzinfo=timezone.get_current_timezone())
     )
+    rows = _grouped(dated, "day")
     found = {row["day"]: _figures(row) for row in rows}
     empty = Figures(0, 0, 0)
     days = (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
@@ -128,11 +132,12 @@ def per_agent(
     start: dt.date, end: dt.date, sessions: QuerySet[Session] | None = None
 ) -> list[AgentRow]:
     """One row per agent (most sessions first); a session with two agents counts for both."""
-    rows = (
-        sessions_between(start, end, sessions)
-        .order_by()
-        .values("agents__id", "agents__name", "agents__agent_identifier", "agents__key")
-        .annotate(**_aggregates())
+    rows = _grouped(
+        sessions_between(start, end, sessions),
+        "agents__id",
+        "agents__name",
+        "agents__agent_identifier",
+        "agents__key",
     )
     result = [
         AgentRow(
@@ -155,12 +160,7 @@ def per_feature(
     """One row per feature used (most sessions first); a session counts for each of its
     features. Sessions are grouped in the database by their set of features
     (``features_text``), and the few sets are then split into features."""
-    rows = (
-        sessions_between(start, end, sessions)
-        .order_by()
-        .values("features_text")
-        .annotate(**_aggregates())
-    )
+    rows = _grouped(sessions_between(start, end, sessions), "features_text")
     totals: dict[str, list[int]] = {}
     for row in rows:
         for feature in _features(row["features_text"]):
