@@ -1,6 +1,8 @@
 """The example project's ``demo_setup`` command (users for ``make demo``)."""
 
+import datetime as dt
 import importlib
+import itertools
 import os
 import re
 import subprocess
@@ -14,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import clear_url_caches
+from django.utils import timezone
 
 from example_project.demo_env import set_variables
 from example_project.management.commands.demo_setup import Command
@@ -94,6 +97,30 @@ def test_refuses_with_debug_off_unless_forced(settings):
 
     run("--force")
     assert get_user_model().objects.filter(username="admin", is_superuser=True).exists()
+
+
+def test_on_the_fake_it_stores_a_week_of_usage_history_once(settings):
+    from django_upscope.models import UsageSnapshot
+
+    settings.DEBUG = True
+    settings.USE_FAKE_UPSCOPE = False
+    run()
+    assert not UsageSnapshot.objects.exists()  # never against a real Upscope
+
+    settings.USE_FAKE_UPSCOPE = True
+    output = run()
+    assert "stored 28 usage snapshots of the past week" in output
+    rows = list(UsageSnapshot.objects.order_by("taken_at"))
+    assert len(rows) == 28
+    gaps = {b.taken_at - a.taken_at for a, b in itertools.pairwise(rows)}
+    assert gaps == {dt.timedelta(hours=6)}
+    assert timezone.now() - rows[-1].taken_at >= dt.timedelta(hours=1)
+    assert [r.visitors_online_now for r in rows[:5]] == [4, 7, 10, 13, 5]
+    assert [r.sessions_today for r in rows[:5]] == [2, 4, 6, 8, 2]
+
+    again = run()  # the history is there: nothing more is stored
+    assert "usage snapshots" not in again
+    assert UsageSnapshot.objects.count() == 28
 
 
 # -- the links it prints lead somewhere ----------------------------------------------------

@@ -103,3 +103,25 @@ def test_the_ended_page_links_back_into_the_custom_site(login, agent, db):
     html = login(agent).get(f"{ended}?admin_site=support").content.decode()
     assert 'href="/support/django_upscope/visitor/V1/change/" target="_top"' in html
     assert f'href="{page_url("V1")}" target="_top"' in html
+
+
+def test_the_custom_sites_index_links_the_usage_page(admin_client, rsps):
+    rsps.get("http://127.0.0.1:1/__upscope__/v1.1/usage.json", json={"usage": {}})
+    index = admin_client.get("/support/").content.decode()
+    assert 'href="/support/django_upscope/usagesnapshot/"' in index
+    page = admin_client.get("/support/django_upscope/usagesnapshot/")
+    assert page.status_code == 200
+    assert page.templates[0].name == "django_upscope/admin/usage.html"
+    html = page.content.decode()
+    assert HEADER in html
+    links = hrefs(html)
+    assert {
+        "/support/",
+        "/support/django_upscope/",
+        "/support/django_upscope/usagesnapshot/list/",
+    } <= links
+    csv_links = [link for link in links if "/csv/" in link]
+    assert len(csv_links) == 5
+    assert all(link.startswith("/support/django_upscope/usagesnapshot/csv/") for link in csv_links)
+    assert not [link for link in links if link.startswith("/admin/")]
+    assert admin_client.get(csv_links[0].replace("&amp;", "&")).status_code == 200

@@ -36,12 +36,20 @@ def test_usage_page_shows_current_figures_without_storing_them(admin_client, ups
     assert html.count("<polyline") == 3
 
 
-def test_usage_page_without_snapshots_says_how_to_store_them(admin_client, upscope_fake):
+def test_usage_page_without_snapshots_draws_the_current_figures(admin_client, upscope_fake):
+    upscope_fake.seed(5, seed=1)
     response = admin_client.get(usage_url())
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<polyline" not in html
+    online = response.context["usage"].visitors.online_now
+    # Day one: the current figures are the chart's one point, and its table's one row.
+    assert html.count("<polyline") == 3
+    [point] = response.context["chart"]["points"]
+    assert point.now and point.visitors_online_now == online
+    table = html[html.index('id="upscope-usage-table"') :]
+    assert f'<th scope="row">now</th><td class="num">{online}</td>' in table
     assert "No snapshots stored yet" in html and "upscope_usage_snapshot" in html
+    # Drawn, not stored: a GET writes nothing.
     assert not UsageSnapshot.objects.exists()
 
 
@@ -89,8 +97,17 @@ def test_usage_page_auth_error(admin_client, upscope_fake, settings):
 
 
 @pytest.mark.django_db
-def test_usage_page_linked_and_permission_checked(admin_client, login):
-    changelist = admin_client.get("/admin/django_upscope/usagesnapshot/").content.decode()
-    assert usage_url() in changelist
+def test_usage_page_is_the_changelist_and_links_the_plain_list(admin_client, login):
+    changelist = reverse("admin:django_upscope_usagesnapshot_changelist")
+    page = admin_client.get(changelist)
+    assert page.templates[0].name == "django_upscope/admin/usage.html"
+    plain = reverse("admin:django_upscope_usagesnapshot_list")
+    assert f'href="{plain}"' in page.content.decode()
+    listing = admin_client.get(plain)
+    assert listing.templates[0].name == "django_upscope/admin/usagesnapshot/change_list.html"
+    assert f'href="{usage_url()}"' in listing.content.decode()
     user = make_user("visitor-viewer", ["view_visitor"])
-    assert login(user).get(usage_url()).status_code == 403
+    client = login(user)
+    assert client.get(usage_url()).status_code == 403
+    assert client.get(changelist).status_code == 403
+    assert client.get(plain).status_code == 403

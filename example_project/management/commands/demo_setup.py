@@ -12,12 +12,18 @@ Creates (or resets) three users for clicking through the example project:
   ``/account/login/`` and opens the account page, which identifies her visitor to Upscope.
   The agent may view users, to find her in the User admin and press 'Screen share'.
 
+On the embedded fake (``USE_FAKE_UPSCOPE``), it also stores a week of made-up usage snapshots
+(every 6 hours, the same figures on every run), so the usage page's chart has a history on
+day one; the fake's seeded sessions give the session reports theirs. It does so only while no
+snapshot older than an hour exists, and never against a real Upscope.
+
 Running it again resets the passwords and the agent's permissions. It refuses to run with
 ``DEBUG`` off unless ``--force`` is given: these are well-known passwords.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +31,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
+
+from django_upscope import mirror
+from django_upscope.models import UsageSnapshot
+from django_upscope.resources import Usage
 
 # (app_label, codename) of what the demo agent is granted.
 AGENT_PERMISSIONS = [
@@ -38,6 +49,10 @@ AGENT_PERMISSIONS = [
     # To find a customer in the User admin and press 'Screen share'.
     ("auth", "view_user"),
 ]
+
+#: The made-up usage history: this many snapshots, this far apart, up to an hour ago.
+USAGE_HISTORY_SNAPSHOTS = 28
+USAGE_HISTORY_STEP = dt.timedelta(hours=6)
 
 # username, password, is_staff, is_superuser, first name, last name
 DEMO_USERS = [
@@ -78,6 +93,8 @@ class Command(BaseCommand):
                 user = self._upsert_user(username, password, is_staff, is_superuser, first, last)
                 if username == "agent":
                     user.user_permissions.set(permissions)
+            if getattr(settings, "USE_FAKE_UPSCOPE", False):
+                self._seed_usage_history()
         self._print_summary(options["base_url"].rstrip("/"))
 
     def _agent_permissions(self) -> list[Permission]:
@@ -97,6 +114,16 @@ class Command(BaseCommand):
                 f"first): {', '.join(missing)}"
             )
         return found
+
+    def _seed_usage_history(self) -> None:
+        """Store :data:`USAGE_HISTORY_SNAPSHOTS` snapshots (the same figures every time)."""
+        latest = timezone.now().replace(minute=0, second=0, microsecond=0)
+        if UsageSnapshot.objects.filter(taken_at__lt=latest - dt.timedelta(hours=1)).exists():
+            return
+        for i in range(USAGE_HISTORY_SNAPSHOTS):
+            taken_at = latest - USAGE_HISTORY_STEP * (USAGE_HISTORY_SNAPSHOTS - i)
+            mirror.record_usage(demo_usage(i), taken_at=taken_at)
+        self.stdout.write(f"  stored {USAGE_HISTORY_SNAPSHOTS} usage snapshots of the past week")
 
     def _upsert_user(
         self,
@@ -146,3 +173,28 @@ class Command(BaseCommand):
             api_url = settings.UPSCOPE["API_URL"]
             out(f"  Fake Upscope:    {api_url.removesuffix('/v1.1')}/")
             out(f"    its cloud API: {api_url}  (key: {settings.UPSCOPE['API_KEY']})")
+
+
+def demo_usage(i: int) -> Usage:
+    """The made-up usage figures of the ``i``-th snapshot: a daily rhythm, slowly growing."""
+    online = 4 + (i % 4) * 3 + i // 4
+    sessions = 2 + (i % 4) * 2 + i // 7
+    agents = 1 + (i % 4 + i // 7) % 3
+    return Usage.from_payload(
+        {
+            "usage": {
+                "visitors": {
+                    "online_now": online,
+                    "last_24_hrs": online * 12,
+                    "last_30_days": online * 250,
+                },
+                "agents": {"today": agents, "last_30_days": agents + 3},
+                "session_counts": {
+                    "now": i % 3,
+                    "today": sessions,
+                    "last_30_days": sessions * 20,
+                },
+                "session_seconds": {"today": sessions * 300, "last_30_days": sessions * 6000},
+            }
+        }
+    )
