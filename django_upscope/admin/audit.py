@@ -6,8 +6,6 @@ and colours each outcome (``upscope-outcome--success``, ``--failure``, ``--denie
 from __future__ import annotations
 
 import csv
-import json
-from typing import Any
 
 from django.contrib import admin
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -16,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from ..models import AuditEvent, Visitor
-from .common import ADMIN_CSS, ReadOnlyMixin, pretty_json
+from .common import ADMIN_CSS, ReadOnlyMixin, csv_cell, pretty_json
 from .list_inputs import ListInputGuard
 
 CSV_COLUMNS = (
@@ -46,16 +44,6 @@ def outcome_label(event: AuditEvent) -> str:
         event.outcome if known else "other",
         event.get_outcome_display(),
     )
-
-
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, sort_keys=True)
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells starting with these as formulas.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
 
 
 class AuditEventAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
@@ -155,5 +143,5 @@ class AuditEventAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
         writer = csv.writer(response)
         writer.writerow(CSV_COLUMNS)
         for event in queryset.order_by("created_at", "id").iterator():
-            writer.writerow([_csv_cell(getattr(event, column)) for column in CSV_COLUMNS])
+            writer.writerow([csv_cell(getattr(event, column)) for column in CSV_COLUMNS])
         return response

@@ -170,3 +170,18 @@ def confirm(
         "changelist_url": admin_url(model_admin, "changelist"),
     }
     return TemplateResponse(request, "django_upscope/admin/confirm_action.html", context)
+
+
+#: What a spreadsheet runs as a formula when a cell starts with it.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: JSON for a dict or list, ``""`` for
+    ``None``, and a leading ``'`` on anything that starts like a formula."""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, sort_keys=True)
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS):
+        text = "'" + text
+    return text

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from .. import reports
 from ..models import UsageSnapshot
 from .charts import bar_chart
+from .common import csv_cell
 
 #: Per-day charts label one day in this many when the range is long.
 DAY_LABELS = 10
@@ -26,14 +27,6 @@ FIGURE_COLUMNS = ("sessions", "ended_sessions", "total_seconds", "average_second
 SNAPSHOT_COLUMNS = tuple(
     f.attname for f in UsageSnapshot._meta.concrete_fields if f.name not in ("id", "raw")
 )
-
-
-def csv_cell(value: Any) -> str:
-    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a ``'``."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
 
 
 def average(figures: reports.Figures) -> str:

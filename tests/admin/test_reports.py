@@ -25,7 +25,7 @@ from django.urls import reverse
 
 from django_upscope import reports
 from django_upscope.admin.charts import UsagePoint, usage_chart
-from django_upscope.admin.reports import csv_cell
+from django_upscope.admin.common import csv_cell
 from django_upscope.testing.factories import AgentFactory, SessionFactory, UsageSnapshotFactory
 
 from ..helpers import make_user
