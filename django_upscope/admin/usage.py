@@ -17,6 +17,7 @@ from ..models import UsageSnapshot
 from ..presentation import describe
 from .charts import usage_chart
 from .common import ReadOnlyMixin
+from .freshness import latest_snapshot
 from .list_inputs import ListInputGuard
 
 
@@ -65,6 +66,7 @@ class UsageSnapshotAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
             "usage": usage,
             "error": error,
             "snapshots": snapshots,
+            "snapshot_freshness": latest_snapshot(),
             "chart": usage_chart(snapshots) if snapshots else None,
         }
         response = TemplateResponse(
