@@ -39,14 +39,14 @@ JUST_NOW = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Freshness:
-    """A moment (``None``: never) and its words; ``str()`` is the words, and in a template
-    it renders as a ``<time>`` element (a ``<span>`` for "never")."""
+    """A moment (``None``: never) and its words (``text``). In a template it renders as a
+    ``<time>`` element (a ``<span>`` for "never"): templates call ``str()`` first."""
 
     at: datetime | None
     text: str
 
     def __str__(self) -> str:
-        return self.text
+        return self.__html__()
 
     def __html__(self) -> SafeString:
         if self.at is None:
