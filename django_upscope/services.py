@@ -390,8 +390,8 @@ def delete_visitors(
 
 PURGE_DETAIL = (
     "Upscope accepted the request to delete every visitor not online now. It does this "
-    "asynchronously (it may take a few minutes); a check afterwards marks those it deleted "
-    "as gone from Upscope in the local mirror (or deletes them, with PURGE_REMOVES_GONE)."
+    "asynchronously (it may take a few minutes). The local mirror marks those it deleted as "
+    "gone from Upscope after a check: the queued reconcile_purge task, or upscope_sync --prune."
 )
 
 

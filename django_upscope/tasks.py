@@ -99,7 +99,8 @@ def _queue_reconcile(requested_at: str | None, attempt: int) -> Any:
 @dataclass(frozen=True)
 class PurgeFollowUp:
     """What followed a purge Upscope accepted: a check queued ``delay`` seconds later
-    (``queued``), or the check run at once (its ``outcome``, or the ``error`` it met)."""
+    (``queued``), the check run at once (its ``outcome``, or the ``error`` it met), or
+    nothing (all ``None``)."""
 
     delay: float | None = None
     queued: Any = None
@@ -113,15 +114,20 @@ def purge_check_deferred() -> bool:
     return supports_defer(reconcile_purge.backend)
 
 
-def follow_up_purge() -> PurgeFollowUp:
+def follow_up_purge(*, run_now: bool = False) -> PurgeFollowUp:
     """After Upscope accepted a purge: queue :data:`reconcile_purge`
-    ``PURGE_RECONCILE_DELAY`` seconds later (Upscope purges asynchronously). Without a
-    backend that defers, the check runs now, once: it finds what Upscope has removed so
-    far (an Upscope error is returned, not raised: the purge itself succeeded)."""
+    ``PURGE_RECONCILE_DELAY`` seconds later (Upscope purges asynchronously).
+
+    Without a backend that defers, nothing is queued; with ``run_now`` (the admin, which
+    reports what it found) the check runs now, once, and finds what Upscope has removed
+    so far. An Upscope error is returned, not raised: the purge itself succeeded.
+    """
     requested_at = timezone.now().isoformat()
     if purge_check_deferred():
         delay = float(upscope_settings.PURGE_RECONCILE_DELAY)
         return PurgeFollowUp(delay=delay, queued=_queue_reconcile(requested_at, 1))
+    if not run_now:
+        return PurgeFollowUp()
     try:
         return PurgeFollowUp(outcome=jobs.reconcile_purge(requested_at))
     except UpscopeError as exc:

@@ -105,6 +105,9 @@ def follow_up_messages(follow_up: tasks.PurgeFollowUp) -> list[Message]:
         return [*said, (messages.WARNING, text)]
     if follow_up.outcome is not None:
         return [*said, *_ran_now(follow_up.outcome)]
+    if follow_up.delay is None:  # nothing queued, nothing run
+        later = _("manage.py upscope_sync --prune finds the visitors it deleted.")
+        return [*said, (messages.INFO, later)]
     delay = _seconds(follow_up.delay or 0.0)
     if upscope_settings.PURGE_REMOVES_GONE:
         later = _("A check in %(delay)s seconds will remove those it deleted from this list.")

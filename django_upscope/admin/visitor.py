@@ -389,7 +389,7 @@ class VisitorAdmin(
         except UpscopeError as exc:
             self.message_user(request, _("Purge failed. %s") % error_text(exc), messages.ERROR)
         else:
-            for level, text in follow_up_messages(tasks.follow_up_purge()):
+            for level, text in follow_up_messages(tasks.follow_up_purge(run_now=True)):
                 self.message_user(request, text, level)
 
     # -- actions --
