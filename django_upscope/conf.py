@@ -76,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     # tries again while offline visitors remain (Upscope purges asynchronously).
     "PURGE_RECONCILE_DELAY": 60.0,
     "PURGE_RECONCILE_ATTEMPTS": 3,
+    # What that check does with the offline visitors Upscope no longer has: False marks
+    # them gone (removed_upstream_at, kept as the record), True deletes their rows.
+    "PURGE_REMOVES_GONE": False,
     # -- Identify your visitors ({% upscope_snippet %}, django_upscope.identity) --
     # The account's *public* key, sent to pages in Upscope('init', {apiKey: ...}).
     # Never the secret API_KEY.

@@ -6,7 +6,7 @@ They run the same way in a worker, in a request, or in a management command:
 - :func:`sync_mirror`: one sync of the mirror at a time, behind the ``sync_mirror``
   lease (:mod:`django_upscope.locks`); a second one says ``already_running``;
 - :func:`snapshot_usage`: a usage snapshot;
-- :func:`reconcile_purge`: after a purge, a pruning sync removes from the mirror what
+- :func:`reconcile_purge`: after a purge, a pruning sync marks gone (or deletes) what
   Upscope deleted;
 - :func:`run_bulk`: a bulk delete or refresh for a :class:`~django_upscope.models.BulkJob`,
   its progress committed after each visitor.
@@ -114,11 +114,17 @@ def purge_pending(requested_at: str | None) -> int:
 
 
 def reconcile_purge(requested_at: str | None = None) -> dict[str, Any]:
-    """A pruning sync that deletes from the mirror the visitors Upscope no longer has
-    (what a purge removed); ``pending`` counts offline visitors still mirrored after it."""
-    outcome = sync_mirror(prune=True, delete_pruned=True, usage=False)
+    """A pruning sync after a purge: the visitors Upscope no longer has are marked gone
+    (``removed_upstream_at``), or deleted with ``UPSCOPE["PURGE_REMOVES_GONE"]``.
+
+    ``pruned`` counts them, ``removed`` says which of the two happened, and ``pending``
+    counts the offline visitors still present after it (Upscope may not be done yet).
+    """
+    delete = bool(upscope_settings.PURGE_REMOVES_GONE)
+    outcome = sync_mirror(prune=True, delete_pruned=delete, usage=False)
     if outcome["status"] != ALREADY_RUNNING:
         outcome["pending"] = purge_pending(requested_at)
+        outcome["removed"] = delete
     return outcome
 
 

@@ -390,15 +390,16 @@ def delete_visitors(
 
 PURGE_DETAIL = (
     "Upscope accepted the request to delete every visitor not online now. It does this "
-    "asynchronously (it may take a few minutes); the local mirror shows it at the next sync."
+    "asynchronously (it may take a few minutes). The local mirror marks those it deleted as "
+    "gone from Upscope after a check: the queued reconcile_purge task, or upscope_sync --prune."
 )
 
 
 def purge_offline_visitors(actor: Actor) -> AuditEvent:
     """Ask Upscope to delete every offline visitor (asynchronous upstream).
 
-    Nothing is removed locally here: Upscope only accepts the job, and the mirror
-    reflects the result at the next sync.
+    Nothing is changed locally here: Upscope only accepts the job. The check that marks
+    what it deleted is :func:`django_upscope.tasks.follow_up_purge`.
     """
     action = Action.PURGE_OFFLINE_VISITORS
     _require(actor, _has_perm(actor, perms.PURGE), action, [], "purge offline visitors")

@@ -12,7 +12,8 @@ framework's ``ImmediateBackend`` runs ``enqueue()`` at once in the calling proce
   ``UPSCOPE["SYNC_INTERVAL"]`` and a backend that defers, it queues its own next run
   (``run_after``), one chain only;
 - :data:`snapshot_usage`: a usage snapshot;
-- :data:`reconcile_purge`: after a purge, prune the mirror of what Upscope deleted;
+- :data:`reconcile_purge`: after a purge, mark gone (or delete, ``PURGE_REMOVES_GONE``) the
+  visitors Upscope deleted;
 - :data:`refresh_visitors`, :data:`delete_visitors`: bulk actions, progress in a
   :class:`~django_upscope.models.BulkJob`.
 """
@@ -20,6 +21,7 @@ framework's ``ImmediateBackend`` runs ``enqueue()`` at once in the calling proce
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -27,15 +29,18 @@ from django.utils import timezone
 from . import jobs, locks
 from .audit import Actor
 from .conf import upscope_settings
+from .exceptions import UpscopeError
 from .models import AuditEvent, BulkJob
 from .taskframework import in_seconds, runs_later, supports_defer, task
 
 logger = logging.getLogger("django_upscope.tasks")
 
 __all__ = [
+    "PurgeFollowUp",
     "delete_visitors",
     "enqueue_bulk",
     "follow_up_purge",
+    "purge_check_deferred",
     "reconcile_purge",
     "refresh_visitors",
     "schedule_next_sync",
@@ -77,7 +82,7 @@ def snapshot_usage() -> dict[str, Any]:
 
 @task
 def reconcile_purge(requested_at: str | None = None, attempt: int = 1) -> dict[str, Any]:
-    """Prune the mirror after a purge; again later while offline visitors remain."""
+    """Mark gone what a purge removed; again later while offline visitors remain."""
     outcome = jobs.reconcile_purge(requested_at)
     if outcome.get("pending") and attempt < int(upscope_settings.PURGE_RECONCILE_ATTEMPTS):
         _queue_reconcile(requested_at, attempt + 1)
@@ -91,13 +96,43 @@ def _queue_reconcile(requested_at: str | None, attempt: int) -> Any:
     )
 
 
-def follow_up_purge() -> Any:
+@dataclass(frozen=True)
+class PurgeFollowUp:
+    """What followed a purge Upscope accepted: a check queued ``delay`` seconds later
+    (``queued``), the check run at once (its ``outcome``, or the ``error`` it met), or
+    nothing (all ``None``)."""
+
+    delay: float | None = None
+    queued: Any = None
+    outcome: dict[str, Any] | None = None
+    error: UpscopeError | None = None
+
+
+def purge_check_deferred() -> bool:
+    """Whether the check after a purge is queued for later (a backend that defers), rather
+    than run at once in the calling process."""
+    return supports_defer(reconcile_purge.backend)
+
+
+def follow_up_purge(*, run_now: bool = False) -> PurgeFollowUp:
     """After Upscope accepted a purge: queue :data:`reconcile_purge`
-    ``PURGE_RECONCILE_DELAY`` seconds later (Upscope purges asynchronously). Without a
-    backend that defers, nothing is queued: the mirror follows at the next pruning sync."""
-    if not supports_defer(reconcile_purge.backend):
-        return None
-    return _queue_reconcile(timezone.now().isoformat(), 1)
+    ``PURGE_RECONCILE_DELAY`` seconds later (Upscope purges asynchronously).
+
+    Without a backend that defers, nothing is queued; with ``run_now`` (the admin, which
+    reports what it found) the check runs now, once, and finds what Upscope has removed
+    so far. An Upscope error is returned, not raised: the purge itself succeeded.
+    """
+    requested_at = timezone.now().isoformat()
+    if purge_check_deferred():
+        delay = float(upscope_settings.PURGE_RECONCILE_DELAY)
+        return PurgeFollowUp(delay=delay, queued=_queue_reconcile(requested_at, 1))
+    if not run_now:
+        return PurgeFollowUp()
+    try:
+        return PurgeFollowUp(outcome=jobs.reconcile_purge(requested_at))
+    except UpscopeError as exc:
+        logger.warning("The check after a purge failed: %s", exc.code)
+        return PurgeFollowUp(error=exc)
 
 
 @task

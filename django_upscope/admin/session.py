@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from ..models import Session
 from .common import FeatureFilter, ReadOnlyMixin, chips, pretty_json
 from .display import human_length
+from .freshness import last_sync_html, last_sync_line
 from .list_inputs import ListInputGuard
 
 
@@ -56,6 +59,7 @@ class SessionInline(ReadOnlyMixin, SessionColumnsMixin, admin.TabularInline):
 
 
 class SessionAdmin(ListInputGuard, ReadOnlyMixin, SessionColumnsMixin, admin.ModelAdmin):
+    change_list_template = "django_upscope/admin/session/change_list.html"
     list_display = (
         "id",
         "visitor",
@@ -90,6 +94,15 @@ class SessionAdmin(ListInputGuard, ReadOnlyMixin, SessionColumnsMixin, admin.Mod
         "synced_at",
     )
     readonly_fields = fields
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        # How old the mirrored sessions are: the last sync's line, as on the visitor list.
+        extra_context = {
+            "subtitle": last_sync_line(),
+            "last_sync_html": last_sync_html(),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=gettext_lazy("metadata"))
     def metadata_pretty(self, obj: Session) -> str:

@@ -24,6 +24,7 @@ from ..presentation import describe
 from ..resources import Usage
 from .charts import UsagePoint, usage_chart
 from .common import ReadOnlyMixin
+from .freshness import latest_snapshot
 from .list_inputs import ListInputGuard
 from .reports import csv_response, report_context, report_range
 
@@ -111,6 +112,7 @@ class UsageSnapshotAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
             "usage": usage,
             "error": error,
             "snapshots": snapshots,
+            "snapshot_freshness": latest_snapshot(),
             "chart": usage_chart(points),
             **report_context(span),
         }

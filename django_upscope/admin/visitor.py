@@ -67,11 +67,20 @@ from .display import (
     short_when,
     status_cell,
 )
+from .filters import GoneFromUpscopeFilter, gone_share_cell, name_cell
 from .framing import WATCH_FRAME_SANDBOX, frame_allow, web_origin
+from .freshness import (
+    last_sync_html,
+    last_sync_line,
+    refresh_from_upscope,
+    visitor_gone,
+    visitor_synced,
+)
 from .history import fetch_history_url, fetch_history_urls, swap_field
 from .identity import lookup_code_urls
-from .jobs import BulkJobPages, last_sync_line
+from .jobs import BulkJobPages
 from .list_inputs import ListInputGuard
+from .purge import confirmation_explanation, follow_up_messages
 from .search import UpscopeSearchMixin
 from .session import SessionInline
 
@@ -138,6 +147,7 @@ class VisitorAdmin(
         "last_url_short",
     )
     list_filter = (
+        GoneFromUpscopeFilter,
         "is_online",
         "is_in_session",
         "device_type",
@@ -235,7 +245,7 @@ class VisitorAdmin(
 
     @admin.display(description=gettext_lazy("name"), ordering="display_name")
     def name(self, obj: Visitor) -> str:
-        return obj.display_name or obj.short_id
+        return name_cell(obj)  # with the "Gone from Upscope" badge (admin/filters.py)
 
     @admin.display(description=gettext_lazy("identities and tags"))
     def identities_list(self, obj: Visitor) -> str:
@@ -287,6 +297,9 @@ class VisitorAdmin(
             # A row stored before ids were validated: no page can serve it, so no link
             # (``upscope_sync --prune`` removes it).
             return "-"
+        gone = gone_share_cell(obj)  # Upscope no longer has it: a share would 404
+        if gone is not None:
+            return gone
         return share_button(admin_url(self, "screenshare", obj.short_id))
 
     @admin.display(description=gettext_lazy("history"))
@@ -323,6 +336,11 @@ class VisitorAdmin(
             *fetch_history_urls(self),  # 'Fetch history' (admin/history.py)
             path("search-live/", wrap(self.search_live_view), name=f"{info}_search_live"),
             re_path(
+                rf"{visitor}/refresh/$",
+                wrap(require_POST(_short_id(self.refresh_view))),
+                name=f"{info}_refresh",
+            ),
+            re_path(
                 rf"{visitor}/screenshare/$",
                 wrap(require_http_methods(["GET", "POST"])(_short_id(self.screenshare_view))),
                 name=f"{info}_screenshare",
@@ -341,6 +359,7 @@ class VisitorAdmin(
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         extra_context = {
             "subtitle": last_sync_line(),
+            "last_sync_html": last_sync_html(),
             **(extra_context or {}),
             "can_purge": self.has_purge_permission(request),
         }
@@ -355,14 +374,29 @@ class VisitorAdmin(
         extra_context: dict | None = None,
     ) -> Any:
         can_screenshare = self.has_screenshare_permission(request)
+        row = Visitor.objects.filter(pk=unquote(object_id)).first()
         extra_context = {
             **(extra_context or {}),
+            "visitor_synced": visitor_synced(row) if row else None,
+            "visitor_gone": visitor_gone(row) if row else None,
+            "refresh_url": (
+                admin_url(self, "refresh", row.short_id)
+                if row and self.has_refresh_permission(request)
+                else None
+            ),
             "can_screenshare": can_screenshare,
             "screenshare_url": (
-                admin_url(self, "screenshare", unquote(object_id)) if can_screenshare else None
+                admin_url(self, "screenshare", unquote(object_id))
+                if can_screenshare and not (row and row.removed_upstream_at)  # gone: a 404
+                else None
             ),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @outside_request_transaction
+    def refresh_view(self, request: HttpRequest, short_id: str) -> HttpResponse:
+        """The "Refresh from Upscope" button of the visitor's page (admin/freshness.py)."""
+        return refresh_from_upscope(self, request, short_id)
 
     @outside_request_transaction
     def purge_view(self, request: HttpRequest) -> HttpResponse:
@@ -381,11 +415,7 @@ class VisitorAdmin(
             self,
             title=_("Purge all offline visitors"),
             question=_("Ask Upscope to delete every visitor who is not online now?"),
-            explanation=_(
-                "This applies to all offline visitors in Upscope, not only those selected. "
-                "Upscope deletes them asynchronously: it can take a few minutes, and the "
-                "visitors disappear from this list at the next sync. It cannot be undone."
-            ),
+            explanation=confirmation_explanation(),
             action=None,
             form_url=admin_url(self, "purge"),
             button=_("Yes, purge offline visitors"),
@@ -399,8 +429,8 @@ class VisitorAdmin(
         except UpscopeError as exc:
             self.message_user(request, _("Purge failed. %s") % error_text(exc), messages.ERROR)
         else:
-            self.message_user(request, services.PURGE_DETAIL, messages.SUCCESS)
-            tasks.follow_up_purge()
+            for level, text in follow_up_messages(tasks.follow_up_purge(run_now=True)):
+                self.message_user(request, text, level)
 
     # -- actions --
 

@@ -108,7 +108,7 @@ def test_sync_mirror_reschedules_itself_once_with_run_after(upscope_fake, settin
 
 
 @override_settings(TASKS=DB_TASKS)
-def test_a_purge_queues_its_reconcile_which_removes_what_upscope_purged(
+def test_a_purge_queues_its_reconcile_which_marks_gone_what_upscope_purged(
     upscope_fake, admin_client, settings
 ):
     settings.UPSCOPE = {**settings.UPSCOPE, "FAKE_PURGE_DELAY": 0, "PURGE_RECONCILE_DELAY": 0}
@@ -120,9 +120,12 @@ def test_a_purge_queues_its_reconcile_which_removes_what_upscope_purged(
     [queued] = DBTaskResult.objects.all()
     assert queued.task_path == "django_upscope.tasks.reconcile_purge"
     assert Visitor.objects.count() == 2  # nothing before the worker runs it
+    assert not Visitor.objects.filter(removed_upstream_at__isnull=False).exists()
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-    assert list(Visitor.objects.values_list("short_id", flat=True)) == [online]
-    assert offline not in set(Visitor.objects.values_list("short_id", flat=True))
+    # Kept as the record, marked gone (PURGE_REMOVES_GONE deletes it instead).
+    gone = Visitor.objects.filter(removed_upstream_at__isnull=False)
+    assert list(gone.values_list("short_id", flat=True)) == [offline]
+    assert Visitor.objects.get(pk=online).removed_upstream_at is None
     assert DBTaskResult.objects.get(pk=queued.pk).return_value["pruned"] == 1
 
 
