@@ -65,6 +65,13 @@ def unsupported_message(operation: str) -> str:
     ) % {"what": OPERATIONS[operation]}
 
 
+def _in_words(items: list[str]) -> str:
+    """``["a", "b", "c"]`` as "a, b and c"."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("%(first)s and %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
+
+
 def server_notice() -> str:
     """The one line that says why controls are missing; empty when nothing is missing."""
     missing = [str(OPERATIONS[op]) for op in CONTROLS if not supports(op)]
@@ -74,7 +81,7 @@ def server_notice() -> str:
         "This Upscope server is on-premise: %(missing)s are not offered here, because "
         "on-premise servers document only the read endpoints (latest visitors, search and "
         "visitor details)."
-    ) % {"missing": ", ".join(missing)}
+    ) % {"missing": _in_words(missing)}
 
 
 def summary() -> dict[str, Any]:
