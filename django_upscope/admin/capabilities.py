@@ -24,7 +24,6 @@ __all__ = [
     "not_offered_page",
     "offered_actions",
     "page_context",
-    "supports",
 ]
 
 #: The visitor admin's actions that call Upscope, by the operation each needs.

@@ -39,6 +39,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .. import permissions as perms
 from .. import services, tasks
 from ..audit import Actor
+from ..capabilities import supports
 from ..exceptions import UpscopeError
 from ..mirror.search import FREE_TEXT_FIELDS
 from ..models import AuditEvent, Visitor
@@ -46,7 +47,7 @@ from ..presentation import describe
 from ..transactions import outside_request_transaction
 from ..views import ADMIN_SITE_PARAM
 from ..vocabulary import SHORT_ID_RE
-from . import capabilities as offered
+from .capabilities import PURGE, can_share, not_offered_page, offered_actions, page_context
 from .common import (
     ReadOnlyMixin,
     TagFilter,
@@ -206,7 +207,7 @@ class VisitorAdmin(
 
     def get_list_display(self, request: HttpRequest) -> Any:
         columns = list(super().get_list_display(request))
-        if self.has_screenshare_permission(request) and offered.can_share():
+        if self.has_screenshare_permission(request) and can_share():
             # Right after the name, so it stays on screen on narrow displays.
             columns.insert(
                 columns.index("name") + 1 if "name" in columns else 0, "screenshare_link"
@@ -270,7 +271,7 @@ class VisitorAdmin(
         actions = super().get_actions(request)
         # Deleting only the local row would leave the visitor in Upscope.
         actions.pop("delete_selected", None)
-        return offered.offered_actions(actions)
+        return offered_actions(actions)
 
     def get_urls(self) -> list[Any]:
         info = f"{self.model._meta.app_label}_{self.model._meta.model_name}"
@@ -303,8 +304,8 @@ class VisitorAdmin(
         extra_context = {
             "subtitle": last_sync_line(),
             **(extra_context or {}),
-            "can_purge": self.has_purge_permission(request) and offered.supports(offered.PURGE),
-            **offered.page_context(),
+            "can_purge": self.has_purge_permission(request) and supports(PURGE),
+            **page_context(),
         }
         extra_context["search_live_url"] = self.search_live_url(request)
         return super().changelist_view(request, extra_context)
@@ -316,11 +317,11 @@ class VisitorAdmin(
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> Any:
-        can_screenshare = self.has_screenshare_permission(request) and offered.can_share()
+        can_screenshare = self.has_screenshare_permission(request) and can_share()
         extra_context = {
             **(extra_context or {}),
             "can_screenshare": can_screenshare,
-            **offered.page_context(),
+            **page_context(),
             "screenshare_url": (
                 admin_url(self, "screenshare", unquote(object_id)) if can_screenshare else None
             ),
@@ -331,8 +332,8 @@ class VisitorAdmin(
     def purge_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_purge_permission(request):
             raise PermissionDenied
-        if not offered.supports(offered.PURGE):
-            return offered.not_offered_page(self, request, offered.PURGE)
+        if not supports(PURGE):
+            return not_offered_page(self, request, PURGE)
         if request.method == "POST" and request.POST.get("post") == "yes":
             self._run_purge(request)
             return HttpResponseRedirect(admin_url(self, "changelist"))
