@@ -24,6 +24,7 @@ from .exceptions import (
     UpscopeConnectionError,
     UpscopeError,
     UpscopeInvalidInput,
+    UpscopeNotSupported,
     UpscopeRateLimited,
     UpscopeTimeout,
     UpscopeUnavailable,
@@ -120,6 +121,8 @@ def title(error: UpscopeError) -> str:
 #: Explanations that quote the error itself, by the class they belong to.
 _COMPOSED: dict[type[UpscopeError], Callable[[UpscopeError], str]] = {
     UpscopeInvalidInput: lambda error: error.message,
+    # The client names what the server lacks (django_upscope.capabilities), in people's words.
+    UpscopeNotSupported: lambda error: error.message or str(UpscopeNotSupported.explanation),
     UpscopeAuthenticationError: _authentication,
     UpscopeConfigurationError: _configuration,
     UpscopeUnavailable: _unavailable,

@@ -113,3 +113,8 @@ MAX_JSON_DEPTH = 32
 MAX_UPSTREAM_METADATA_BYTES = 64 * 1024
 MAX_UPSTREAM_HISTORY_BYTES = 4 * 1024 * 1024
 MAX_UPSTREAM_VISITOR_BYTES = 8 * 1024 * 1024
+
+#: The operations (named as the client's methods) an on-premise server documents: only the
+#: reads of docs/upscope-api.md, "On-premise endpoints" (latest visitors, search, visitor
+#: details without history). Every other operation exists on Upscope's cloud only.
+ON_PREMISE_OPERATIONS = frozenset({"latest_visitors", "search_visitors", "get_visitor"})

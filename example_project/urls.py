@@ -11,6 +11,8 @@ urlpatterns = [
     path("upscope/", include("django_upscope.urls")),
     # The example agent console (example_project/templates/console.html).
     path("console/", views.console, name="console"),
+    path("console/login/", views.ConsoleLoginView.as_view(), name="console-login"),
+    path("console/logout/", views.ConsoleLogoutView.as_view(), name="console-logout"),
     # The customer side: a fake account page with {% upscope_snippet %} (views.account).
     path("account/", views.account, name="account"),
     path("account/login/", views.AccountLoginView.as_view(), name="account-login"),

@@ -1,5 +1,6 @@
-"""The example agent console (one page driving django-upscope's DRF endpoints), and the
-customer's account page, which identifies its visitor with ``{% upscope_snippet %}``."""
+"""The example agent console (one page driving django-upscope's DRF endpoints) with its own
+login for agents who are not staff, and the customer's account page, which identifies its
+visitor with ``{% upscope_snippet %}``."""
 
 import secrets
 from urllib.parse import urlsplit
@@ -14,11 +15,26 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 
-@login_required
+@login_required(login_url="console-login")
 @ensure_csrf_cookie
-@xframe_options_sameorigin  # "?ended=1" is shown inside the console's own share frame
+@xframe_options_sameorigin  # "?ended=1" (an on_end_url of older sessions) is framed by the console
 def console(request: HttpRequest) -> HttpResponse:
     return render(request, "console.html", {"ended": "ended" in request.GET})
+
+
+class ConsoleLoginView(LoginView):
+    """The agents' login: the API is for agents who need not be staff, whom the admin's
+    login refuses. ``next`` (only to this site) is honoured; else the console."""
+
+    template_name = "console_login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("console")
+
+
+class ConsoleLogoutView(LogoutView):
+    next_page = "console-login"
 
 
 # -- the customer side: an account page that identifies its visitor to Upscope --------

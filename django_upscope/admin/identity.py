@@ -32,6 +32,7 @@ from ..exceptions import UpscopeError
 from ..identity import IdentityAdapter
 from ..lookup import VisitorLookup, find_by_code, find_by_identity, valid_code
 from ..presentation import describe
+from .capabilities import SHARE, can_share, not_offered_page
 
 SCREENSHARE_URL_NAME = "django_upscope_visitor_screenshare"
 BY_CODE_URL_NAME = "django_upscope_visitor_screenshare_by_code"
@@ -122,7 +123,7 @@ class ScreenShareMixin:
         response = super().render_change_form(  # type: ignore[misc]
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )
-        if obj is None or add or not _may_lookup(request):
+        if obj is None or add or not _may_lookup(request) or not can_share():
             return response
         # The button goes into the change page the ModelAdmin would render anyway.
         names = response.template_name
@@ -147,6 +148,8 @@ class ScreenShareMixin:
             )
         if not model_admin.has_view_or_change_permission(request, obj) or not _may_lookup(request):
             raise PermissionDenied
+        if not can_share():
+            return not_offered_page(model_admin, request, SHARE)
         context = {
             "title": _("Screen share: %(name)s") % {"name": self._display_name(obj)},
             "subject": self._display_name(obj),
@@ -185,6 +188,8 @@ def lookup_code_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> Htt
     """The agent types the customer's four-digit code; one online match: its share page."""
     if not _may_lookup(request):
         raise PermissionDenied
+    if not can_share():
+        return not_offered_page(model_admin, request, SHARE)
     code = request.GET.get("code", "").strip()
     context: dict[str, Any] = {
         "title": _("Screen share by code"),

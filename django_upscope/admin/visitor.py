@@ -38,6 +38,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .. import permissions as perms
 from .. import services, tasks
 from ..audit import Actor
+from ..capabilities import supports
 from ..exceptions import UpscopeError
 from ..mirror.search import FREE_TEXT_FIELDS
 from ..models import AuditEvent, Visitor
@@ -45,6 +46,7 @@ from ..presentation import describe
 from ..transactions import outside_request_transaction
 from ..views import ADMIN_SITE_PARAM
 from ..vocabulary import SHORT_ID_RE
+from .capabilities import PURGE, can_share, not_offered_page, offered_actions, page_context
 from .common import (
     ADMIN_CSS,
     ReadOnlyMixin,
@@ -236,7 +238,7 @@ class VisitorAdmin(
 
     def get_list_display(self, request: HttpRequest) -> Any:
         columns = list(super().get_list_display(request))
-        if self.has_screenshare_permission(request):
+        if self.has_screenshare_permission(request) and can_share():
             # Right after the name, so it stays on screen on narrow displays.
             columns.insert(
                 columns.index("name") + 1 if "name" in columns else 0, "screenshare_link"
@@ -321,7 +323,7 @@ class VisitorAdmin(
         actions = super().get_actions(request)
         # Deleting only the local row would leave the visitor in Upscope.
         actions.pop("delete_selected", None)
-        return actions
+        return offered_actions(actions)
 
     def get_urls(self) -> list[Any]:
         info = f"{self.model._meta.app_label}_{self.model._meta.model_name}"
@@ -361,7 +363,8 @@ class VisitorAdmin(
             "subtitle": last_sync_line(),
             "last_sync_html": last_sync_html(),
             **(extra_context or {}),
-            "can_purge": self.has_purge_permission(request),
+            "can_purge": self.has_purge_permission(request) and supports(PURGE),
+            **page_context(),
         }
         extra_context["search_live_url"] = self.search_live_url(request)
         return super().changelist_view(request, extra_context)
@@ -373,7 +376,7 @@ class VisitorAdmin(
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> Any:
-        can_screenshare = self.has_screenshare_permission(request)
+        can_screenshare = self.has_screenshare_permission(request) and can_share()
         row = Visitor.objects.filter(pk=unquote(object_id)).first()
         extra_context = {
             **(extra_context or {}),
@@ -385,6 +388,7 @@ class VisitorAdmin(
                 else None
             ),
             "can_screenshare": can_screenshare,
+            **page_context(),
             "screenshare_url": (
                 admin_url(self, "screenshare", unquote(object_id))
                 if can_screenshare and not (row and row.removed_upstream_at)  # gone: a 404
@@ -402,6 +406,8 @@ class VisitorAdmin(
     def purge_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_purge_permission(request):
             raise PermissionDenied
+        if not supports(PURGE):
+            return not_offered_page(self, request, PURGE)
         if request.method == "POST" and request.POST.get("post") == "yes":
             self._run_purge(request)
             return HttpResponseRedirect(admin_url(self, "changelist"))

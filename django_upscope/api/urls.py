@@ -39,6 +39,7 @@ urlpatterns = [
 ]
 
 urlpatterns.insert(0, path("", root.APIRootView.as_view(), name="api-root"))
+urlpatterns.insert(1, path("server/", root.ServerView.as_view(), name="server"))
 
 if HAS_SPECTACULAR:
     from . import openapi

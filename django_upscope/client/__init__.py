@@ -27,6 +27,7 @@ import requests
 from django.core.signals import setting_changed
 from django.views.decorators.debug import sensitive_variables
 
+from .. import capabilities
 from ..conf import (
     import_callable,
     number_problem,
@@ -194,6 +195,7 @@ class UpscopeClient:
         self.session.close()
 
     # -- the operations -------------------------------------------------------
+    # Each cloud-only one starts with _require_cloud: on-premise it sends nothing.
 
     def get_usage(self) -> Usage:
         """``GET /usage.json`` (cloud only): the account's usage figures."""
@@ -234,7 +236,7 @@ class UpscopeClient:
         (cloud only: the on-premise API does not document it).
         """
         if self.on_premise and with_history:
-            self._require_cloud("get_visitor(with_history=True)")
+            self._require_cloud("get_visitor_history")
         short_id = validate_short_id(short_id)
         contract = expect_json(visitor_from_detail_payload, not_found=visitor_not_found(short_id))
         if self.on_premise:
@@ -323,12 +325,15 @@ class UpscopeClient:
 
     # -- the wire -------------------------------------------------------------
 
+    def supports(self, operation: str) -> bool:
+        """Whether this client's server offers ``operation`` (a client method's name, or
+        ``"get_visitor_history"``): see :func:`django_upscope.capabilities.supports`."""
+        return capabilities.supports(operation, on_premise=self.on_premise)
+
     def _require_cloud(self, operation: str) -> None:
-        if self.on_premise:
-            raise UpscopeNotSupported(
-                f"{operation} is not supported on-premise: the on-premise REST API documents "
-                "only latest visitors, search and visitor details."
-            )
+        if not self.supports(operation):
+            # In words for people (API details, admin pages): no method names.
+            raise UpscopeNotSupported(capabilities.unsupported_message(operation))
 
     def _credentials_header(self) -> dict[str, str]:
         setting = "REST_KEY" if self.on_premise else "API_KEY"

@@ -27,6 +27,7 @@ def test_the_root_lists_every_endpoint():
     assert response.status_code == 200
     assert response.json() == {
         "visitors": f"{BASE}/visitors/",
+        "server": f"{BASE}/server/",
         "visitor": f"{BASE}/visitors/{{short_id}}/",
         "watch_url": f"{BASE}/visitors/{{short_id}}/watch-url/",
         "session": f"{BASE}/visitors/{{short_id}}/session/",

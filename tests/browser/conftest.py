@@ -8,6 +8,8 @@
   missing the tests FAIL saying so (``make test-browser`` installs it first).
 - ``page`` (per test): a fresh browser context (no cookies) and page whose console errors are
   collected (``page.console_errors``) and which is screenshotted on failure.
+- ``sibling_server(demo_server, settings_module, name)``: a second server on the demo's database
+  under another settings module (an on-premise server, an odd watch host).
 - ``shoot(page, name)``: a screenshot into ``artifacts/browser/`` (``$ARTIFACTS/browser``).
 """
 
@@ -23,6 +25,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,6 +196,27 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         # The fake answers over HTTP from the running server, so the mirror syncs from it.
         server.manage("upscope_sync")
         server.manage("demo_setup", "--base-url", base_url)
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def sibling_server(
+    demo_server: DemoServer, settings_module: str, name: str
+) -> Iterator[DemoServer]:
+    """A second server on the demo's database and fake data, under ``settings_module``."""
+    base_url = f"http://127.0.0.1:{_free_port()}"
+    env = {
+        **demo_server.env,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "UPSCOPE_FAKE_URL": f"{base_url}/__upscope__",
+    }
+    server = DemoServer(
+        base_url=base_url, env=env, root=demo_server.root, log_path=demo_server.root / f"{name}.log"
+    )
+    try:
+        server.start()
         yield server
     finally:
         server.stop()

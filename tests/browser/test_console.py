@@ -24,9 +24,9 @@ def test_console_searches_starts_and_stops_a_screen_share(
     visitor = online_visitors[1]
     short_id, name = visitor["short_id"], visitor["display_name"]
 
-    # The console needs a login: the admin's login form brings the agent back to it.
+    # The console needs a login: its own login page brings the agent back to it.
     page.goto(demo_server.url("/console/"))
-    expect(page).to_have_url(re.compile(rf"^{base}/admin/login/\?next=/console/$"))
+    expect(page).to_have_url(re.compile(rf"^{base}/console/login/\?next=/console/$"))
     log_in(page, demo_server, "agent", next_path="/console/")
     expect(page).to_have_url(demo_server.url("/console/"))
     expect(page.locator("header")).to_contain_text("Sam Support")
@@ -67,11 +67,13 @@ def test_console_searches_starts_and_stops_a_screen_share(
     expect(state).to_have_text("active")
     shoot(page, "console-share-active")
 
-    # Stop session: the state shows ended and the watch URL leaves the page.
+    # Stop session: the state shows ended, the watch URL leaves the page for the ended page.
     page.locator("#stop-session").click()
     expect(state).to_have_attribute("data-state", "ended")
     expect(state).to_have_text("ended")
-    expect(share_frame).not_to_have_attribute("src", re.compile(r"."))
+    ended = f"/upscope/visitors/{short_id}/screenshare/ended/"
+    expect(share_frame).to_have_attribute("src", ended)
+    expect(frame.locator("#upscope-ended")).to_contain_text("The screen share has ended.")
     expect(page.locator("#stop-session")).to_be_disabled()
     expect(page.locator("#console-message")).to_have_text("")
     shoot(page, "console-share-stopped")
