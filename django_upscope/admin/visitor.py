@@ -213,6 +213,8 @@ class VisitorAdmin(
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or not self.has_refresh_permission(request):
             return fieldsets
+        if not supports("get_visitor_history"):
+            return fieldsets  # on-premise: a button that could only fail is not offered
         # The history with its "Fetch history" button, for those who may refresh.
         return swap_field(fieldsets, "history_pretty", "history_with_fetch")
 

@@ -92,11 +92,16 @@ def test_visitor_page_offers_a_share_only_when_the_server_mints(server, admin_cl
     VisitorFactory(short_id="V1")
     html = admin_client.get(change_url("V1")).content.decode()
     share = reverse("admin:django_upscope_visitor_screenshare", args=["V1"])
+    fetch = reverse("admin:django_upscope_visitor_fetch_history", args=["V1"])
+    # A read is offered either way.
+    assert reverse("admin:django_upscope_visitor_refresh", args=["V1"]) in html
     if server == "onprem":
         assert f'href="{share}"' not in html
+        assert fetch not in html  # on-premise documents no history
         assert NOTICE in html
     else:
         assert f'href="{share}"' in html
+        assert fetch in html
         assert NOTICE not in html
 
 
