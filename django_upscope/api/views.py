@@ -244,7 +244,10 @@ class PurgeView(UpscopeAPIView):
         operation_id="visitors_purge_create",
         summary="Purge every offline visitor from Upscope",
         description=f"Needs `{PURGE}`. Upscope deletes them "
-        "asynchronously (a few minutes); the mirror follows at the next sync. Audited.",
+        "asynchronously (a few minutes). With a tasks backend that runs tasks later, a "
+        "`reconcile_purge` check is queued for `PURGE_RECONCILE_DELAY` seconds on, and marks "
+        "the visitors Upscope no longer has as gone from Upscope in the mirror; without one, "
+        "`upscope_sync --prune` does. Audited.",
         request=None,
         responses={202: serializers.AcceptedSerializer},
         errors=(402, 501, *UPSTREAM_ERRORS),
