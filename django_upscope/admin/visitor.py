@@ -46,7 +46,6 @@ from ..presentation import describe
 from ..transactions import outside_request_transaction
 from ..views import ADMIN_SITE_PARAM
 from ..vocabulary import SHORT_ID_RE
-from . import relay
 from .common import (
     ReadOnlyMixin,
     TagFilter,
@@ -61,6 +60,7 @@ from .framing import WATCH_FRAME_SANDBOX, frame_allow, web_origin
 from .identity import lookup_code_urls
 from .jobs import BulkJobPages, last_sync_line
 from .list_inputs import ListInputGuard
+from .relay import relay_event
 from .search import UpscopeSearchMixin
 from .session import SessionInline
 
@@ -641,4 +641,4 @@ class VisitorAdmin(
     @outside_request_transaction
     def session_event_view(self, request: HttpRequest, short_id: str) -> HttpResponse:
         """The share page relays the frame's session event: refresh the visitor (JSON)."""
-        return relay.relay_event(request, short_id)
+        return relay_event(request, short_id)
