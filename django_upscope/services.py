@@ -30,7 +30,7 @@ from django.db import DatabaseError, transaction
 from django.urls import NoReverseMatch, reverse
 
 from . import permissions as perms
-from . import sync
+from . import sync, writeback
 from .audit import (
     REQUEST_ID_HEADER,
     SOURCES,
@@ -45,7 +45,12 @@ from .audit import (
 )
 from .client import get_client, validate_metadata, validate_permissions, validate_short_id
 from .conf import import_callable, upscope_settings
-from .exceptions import UpscopeConfigurationError, UpscopeError, UpscopeVisitorNotFound
+from .exceptions import (
+    UpscopeConfigurationError,
+    UpscopeError,
+    UpscopeInvalidInput,
+    UpscopeVisitorNotFound,
+)
 from .models import AuditEvent, Visitor
 from .resources import Usage, VisitorData, WatchURL
 
@@ -59,6 +64,7 @@ __all__ = [
     "ScreenShare",
     "actor_from_request",
     "agent_name_for",
+    "check_session_event",
     "delete_visitor",
     "delete_visitors",
     "get_usage",
@@ -66,6 +72,7 @@ __all__ = [
     "purge_offline_visitors",
     "refresh_visitor",
     "refresh_visitors",
+    "relay_session_event",
     "search_visitors",
     "start_screenshare",
     "stop_session",
@@ -84,6 +91,9 @@ class ScreenShare:
     permissions: dict[str, bool]
     metadata: dict[str, Any]
     audit_event: AuditEvent
+    #: The visitor as Upscope described it right after the mint (None: that refresh was
+    #: skipped, as one just ran, or failed; the mirror row is then the freshest there is).
+    visitor: VisitorData | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +226,8 @@ def start_screenshare(
     (no "Retry now" link) for others, who cannot open that page (both absolute,
     when the actor has a request).
     The watch URL is returned, never stored: the audit keeps its HMAC only.
+    Once the mint is audited, the visitor's row is marked in session and refreshed
+    (:func:`django_upscope.writeback.after_mint`); that never fails the mint.
     """
     action = Action.WATCH_URL
     user = actor.user
@@ -258,25 +270,56 @@ def start_screenshare(
         detail="Watch URL minted.",
     )
     logger.info("Watch URL minted for visitor %s by user %s", short_id, user.pk)
-    return ScreenShare(short_id, watch_url, granted, sent_metadata, event)
+    visitor = writeback.after_mint(short_id)
+    return ScreenShare(short_id, watch_url, granted, sent_metadata, event, visitor)
 
 
 def stop_session(actor: Actor, short_id: str) -> AuditEvent:
     """End the visitor's active session (Upscope answers ok even when none is active).
 
-    Needs the screen-share permission. The mirror shows the change at the next refresh.
+    Needs the screen-share permission. Once the stop is audited, the visitor's session is
+    marked ended and the visitor refreshed (:func:`django_upscope.writeback.after_stop`);
+    that never fails the stop.
     """
     action = Action.STOP_SESSION
     _require(actor, perms.can_screenshare(actor.user), action, [short_id], "stop a session")
     with record_failure(actor, action, short_id):
         get_client().stop_session(short_id)
-    return record(
+    event = record(
         actor,
         action,
         Outcome.SUCCESS,
         short_id=short_id,
         detail="Upscope confirmed the session is stopped.",
     )
+    writeback.after_stop(short_id)
+    return event
+
+
+def check_session_event(actor: Actor, short_id: str, event: Any) -> tuple[str, str]:
+    """The ``(short_id, event)`` of a relayed session event, checked (see
+    :func:`relay_session_event`); raises as it does, without doing anything."""
+    if actor.user is None or not perms.can_screenshare(actor.user):
+        raise PermissionDenied(f"{actor.username or 'anonymous'} may not relay session events.")
+    short_id = validate_short_id(short_id)
+    if not isinstance(event, str) or event not in writeback.SESSION_EVENTS:
+        raise UpscopeInvalidInput(
+            f"event must be one of {sorted(writeback.SESSION_EVENTS)}, got {event!r:.40}",
+            code="invalid_event",
+        )
+    return short_id, event
+
+
+def relay_session_event(actor: Actor, short_id: str, event: Any) -> VisitorData | None:
+    """The share page saw the watch frame's session go ``active`` or ``ended``: refresh
+    the visitor (deduplicated, see :mod:`django_upscope.writeback`) and nothing else.
+
+    Needs the screen-share permission (PermissionDenied, not audited: nothing is done on
+    anyone's behalf). A bad ``short_id`` or ``event`` raises :class:`UpscopeInvalidInput`.
+    Returns what Upscope said, or None when the refresh was skipped or failed (logged).
+    """
+    short_id, event = check_session_event(actor, short_id, event)
+    return writeback.refresh(short_id, event)
 
 
 def _delete_one(actor: Actor, short_id: str) -> DeleteResult:

@@ -12,3 +12,14 @@ def rsps():
     """``responses`` for unit tests that stub Upscope's HTTP answers."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: the write-back's deduplication, the relay's
+    rate limit and DRF's throttles keep their state there."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

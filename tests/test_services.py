@@ -98,12 +98,14 @@ def test_start_screenshare_sends_agent_branding_permissions_and_metadata(rsps):
         "agent", ["screenshare_visitor", "audio_visitor"], first_name="Ada", last_name="Lovelace"
     )
     watch_ok(rsps)
+    rsps.get(f"{API}/visitors/V1.json", json={"visitor": visitor_payload("V1")})
     actor = actor_for(user, HTTP_X_REQUEST_ID="req-42", REMOTE_ADDR="203.0.113.9")
 
     share = services.start_screenshare(actor, "V1", metadata={"ticket": "T-7"})
 
     assert share.watch_url == WATCH_URL
-    assert len(rsps.calls) == 1
+    # The mint, then the write-back's refresh of the visitor (tests/test_writeback.py).
+    assert [c.request.method for c in rsps.calls] == ["POST", "GET"]
     call = rsps.calls[0]
     assert call.request.method == "POST"
     assert call.request.headers["X-Api-Key"] == API_KEY
@@ -289,8 +291,10 @@ def test_success_logs_no_secrets(rsps, caplog):
 
 def test_stop_session(rsps):
     rsps.delete(f"{API}/visitors/V1/session", body="ok")
+    rsps.get(f"{API}/visitors/V1.json", json={"visitor": visitor_payload("V1")})
     event = services.stop_session(actor_for(make_user("agent", ["screenshare_visitor"])), "V1")
-    assert [c.request.method for c in rsps.calls] == ["DELETE"]
+    # The stop, then the write-back's refresh of the visitor (tests/test_writeback.py).
+    assert [c.request.method for c in rsps.calls] == ["DELETE", "GET"]
     assert (event.action, event.outcome) == ("stop_session", "success")
     assert event.visitor_short_id == "V1"
 

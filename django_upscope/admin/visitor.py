@@ -83,6 +83,7 @@ from .identity import lookup_code_urls
 from .jobs import BulkJobPages
 from .list_inputs import ListInputGuard
 from .purge import confirmation_explanation, follow_up_messages
+from .relay import relay_event
 from .search import UpscopeSearchMixin
 from .session import SessionInline
 
@@ -353,6 +354,11 @@ class VisitorAdmin(
                 rf"{visitor}/session/stop/$",
                 wrap(require_POST(_short_id(self.stop_session_view))),
                 name=f"{info}_stop_session",
+            ),
+            re_path(
+                rf"{visitor}/screenshare/event/$",
+                wrap(require_POST(self.session_event_view)),
+                name=f"{info}_session_event",
             ),
             *super().get_urls(),
         ]
@@ -667,7 +673,8 @@ class VisitorAdmin(
         context: dict[str, Any] = {
             "title": _("Screen share"),
             "short_id": short_id,
-            "visitor": _visitor_details(short_id),
+            # As Upscope described it just now, else the row that refresh wrote.
+            "visitor": share.visitor or _visitor_details(short_id),
             "watch_url": share.watch_url,
             # As the browser serializes it, else the frame's events never match.
             "watch_origin": web_origin(share.watch_url),
@@ -675,6 +682,7 @@ class VisitorAdmin(
             "frame_allow": frame_allow(share.permissions),
             "granted": [key for key, value in share.permissions.items() if value],
             "stop_url": admin_url(self, "stop_session", short_id),
+            "event_url": admin_url(self, "session_event", short_id),
             "visitor_admin_url": visitor_admin_url,
             "changelist_url": admin_url(self, "changelist"),
             # The frame needs the width more than the admin's navigation does.
@@ -707,3 +715,8 @@ class VisitorAdmin(
             request, _("The session with visitor %(id)s was stopped.") % {"id": short_id}
         )
         return back
+
+    @outside_request_transaction
+    def session_event_view(self, request: HttpRequest, short_id: str) -> HttpResponse:
+        """The share page relays the frame's session event: refresh the visitor (JSON)."""
+        return relay_event(request, short_id)

@@ -502,6 +502,41 @@ def mark_removed_upstream(short_ids: Iterable[str]) -> int:
     return len(found)
 
 
+def mark_in_session(short_id: str) -> int:
+    """Mark the visitor's row in session: this app just minted a watch URL for it.
+
+    The content hash is cleared, so the next upsert writes Upscope's own state whatever it
+    says (not "unchanged" against this mark). Returns how many rows were marked (0: the
+    visitor is not mirrored yet; the refresh that follows creates it).
+    """
+    return models.Visitor.objects.filter(pk=short_id).update(
+        is_in_session=True, content_hash="", listing_hash=""
+    )
+
+
+def mark_session_ended(short_id: str) -> int:
+    """Mark the visitor out of session and its running sessions ended: this app stopped it.
+
+    ``ended_at`` is now until the next upsert writes Upscope's own (the hashes are cleared
+    for that). ``session_ended`` is sent for the sessions ended here, as an upsert would have.
+    Returns how many sessions were marked ended.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        models.Visitor.objects.filter(pk=short_id).update(
+            is_in_session=False, content_hash="", listing_hash=""
+        )
+        running = models.Session.objects.filter(visitor_id=short_id, ended_at__isnull=True)
+        ended = sorted(running.values_list("id", flat=True))
+        if not ended:
+            return 0
+        models.Session.objects.filter(pk__in=ended).update(ended_at=now, content_hash="")
+        signals.send_on_commit(
+            signals.session_ended, models.Session, session_ids=ended, first_seen=[]
+        )
+    return len(ended)
+
+
 def record_usage(
     usage: resources.Usage, *, taken_at: dt.datetime | None = None
 ) -> models.UsageSnapshot:

@@ -197,12 +197,21 @@ def test_permissions_of_user_reach_upscope(login, upscope_fake):
     assert "allow_console" not in response.content.decode().split('id="upscope-granted"')[1][:400]
 
 
-def test_details_come_from_the_mirror_when_there(login, agent, upscope_fake):
-    short_id = upscope_fake.add_visitor(identities=["Upstream Name"])
-    VisitorFactory(short_id=short_id, identities=["Mirror Name"], display_name="Mirror Name")
+def test_details_are_as_fetched_for_this_share_not_the_stale_row(login, agent, upscope_fake):
+    # The row says online under an old name; Upscope says the visitor is offline.
+    short_id = upscope_fake.add_visitor(identities=["Upstream Name"], is_online=False)
+    VisitorFactory(
+        short_id=short_id, identities=["Mirror Name"], display_name="Mirror Name", is_online=True
+    )
     html = login(agent).get(page_url(short_id)).content.decode()
-    assert "Mirror Name" in html
-    assert [r.endpoint for r in upscope_fake.requests()] == ["watch_url"]
+    sidebar = html.split('id="upscope-visitor"')[1].split("</dl>")[0]
+    assert "Upstream Name" in sidebar
+    assert "Mirror Name" not in sidebar
+    assert re.search(r"<dt>Online</dt><dd>no</dd>", sidebar)
+    # One GET after the mint, and the row was refreshed from it.
+    assert [r.endpoint for r in upscope_fake.requests()] == ["watch_url", "visitor_get"]
+    row = Visitor.objects.get(pk=short_id)
+    assert (row.display_name, row.is_online, row.is_in_session) == ("Upstream Name", False, True)
 
 
 def test_details_come_from_upscope_when_not_mirrored(login, agent, upscope_fake):
@@ -311,8 +320,10 @@ def test_stop_with_fetch_answers_json(login, agent, upscope_fake):
     response = login(agent).post(stop_url(short_id), HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+    # The stop, then the write-back's refresh of the visitor.
     assert [(r.method, r.path) for r in upscope_fake.requests()] == [
-        ("DELETE", f"/__upscope__/v1.1/visitors/{short_id}/session")
+        ("DELETE", f"/__upscope__/v1.1/visitors/{short_id}/session"),
+        ("GET", f"/__upscope__/v1.1/visitors/{short_id}.json"),
     ]
     event = AuditEvent.objects.get()
     assert (event.action, event.outcome) == ("stop_session", "success")

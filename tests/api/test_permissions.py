@@ -70,8 +70,9 @@ SUCCESS = {
     ("get", "visitor-list"): (200, ["list"], _listed),
     ("get", "visitor-detail"): (200, ["visitor_get"], _fetched),
     ("delete", "visitor-detail"): (204, ["visitor_delete"], _visitor_gone),
-    ("post", "visitor-watch-url"): (201, ["watch_url"], _session_started),
-    ("delete", "visitor-session"): (204, ["stop_session"], _session_stopped),
+    # Each followed by the write-back's refresh of the visitor (tests/test_writeback.py).
+    ("post", "visitor-watch-url"): (201, ["watch_url", "visitor_get"], _session_started),
+    ("delete", "visitor-session"): (204, ["stop_session", "visitor_get"], _session_stopped),
     ("post", "visitor-purge"): (202, ["purge"], _purge_scheduled),
     ("get", "usage"): (200, ["usage"], _usage_read),
     ("get", "usage-history"): (200, [], _empty_page),
