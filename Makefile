@@ -19,7 +19,7 @@ DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
 export DEMO_HOST DEMO_PORT
 
-.PHONY: help venv demo test test-sqlite test-pg test-browser lint format type bench tox \
+.PHONY: help venv demo test test-sqlite test-pg test-browser screenshots lint format type bench tox \
 	reliability pg-start pg-stop pg-url clean
 
 help:
@@ -29,6 +29,7 @@ help:
 	@echo "make test-sqlite   the suite on SQLite only (no browser tests)"
 	@echo "make test-pg       the suite on a throwaway PostgreSQL cluster"
 	@echo "make test-browser  the browser tests (Playwright + Debian's Chromium)"
+	@echo "make screenshots   the README's screenshots (docs/screenshots/), from the demo"
 	@echo "make lint          ruff check + ruff format --check"
 	@echo "make format        ruff format + ruff check --fix"
 	@echo "make type          mypy (django-stubs) on django_upscope"
@@ -68,6 +69,12 @@ test-pg: $(STAMP)
 
 test-browser: $(STAMP)
 	scripts/run_tests.sh browser
+
+# The README's screenshots (docs/screenshots/), taken by the browser tests from the demo.
+screenshots: $(STAMP)
+	scripts/ensure_chromium.sh
+	UPSCOPE_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -m browser -p no:cacheprovider \
+		tests/browser/test_readme_screenshots.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -83,9 +83,9 @@ def run_sync(
         except UpscopeError as exc:
             locks.release(SYNC_LEASE, token, ok=False, summary=f"{exc.message} [{exc.code}]")
             raise
-        summary = report.result.summary()
+        summary = report.result.in_words()
         locks.release(SYNC_LEASE, token, ok=not report.result.failed, summary=summary)
-    logger.info("Mirror synced: %s", summary)
+    logger.info("Mirror synced: %s", report.result.summary())
     return report
 
 

@@ -99,7 +99,11 @@ def _line(state: SyncState | None, now: datetime, *, html: bool) -> str:
     """The "Last sync" line; with ``html``, escaped and its moment in a ``<time>``."""
 
     def when(moment: datetime) -> str:
-        words = timesince(moment, now)
+        words = (
+            _("just now")
+            if now - moment < JUST_NOW
+            else _("%(since)s ago") % {"since": timesince(moment, now, depth=1)}
+        )
         if not html:
             return words
         return format_html('<time datetime="{}">{}</time>', moment.isoformat(), words)
@@ -108,18 +112,18 @@ def _line(state: SyncState | None, now: datetime, *, html: bool) -> str:
         return _("Last sync: never.")
     if state.holder and state.lease_expires_at and state.lease_expires_at > now:
         since = when(state.started_at) if state.started_at else "?"
-        return _("Sync running (started %(since)s ago).") % {"since": since}
+        return _("Sync running (started %(since)s).") % {"since": since}
     if state.finished_at is None:
         return _("Last sync: never.")
     summary = conditional_escape(state.summary) if html else state.summary
     values = {"when": when(state.finished_at), "summary": summary}
     if state.ok is False:
-        return _("Last sync: %(when)s ago, failed: %(summary)s") % values
-    return _("Last sync: %(when)s ago, %(summary)s") % values
+        return _("Last sync: %(when)s, failed: %(summary)s") % values
+    return _("Last sync: %(when)s: %(summary)s") % values
 
 
 def last_sync_line() -> str:
-    """ "Last sync: 3 minutes ago, created=0 updated=2 ..." (plain text, for a subtitle)."""
+    """ "Last sync: 3 minutes ago: 0 new, 2 updated, 98 unchanged" (plain text, for a subtitle)."""
     return _line(_sync_state(), timezone.now(), html=False)
 
 

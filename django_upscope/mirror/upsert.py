@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import models, resources, signals
 from ..vocabulary import SHORT_ID_RE
@@ -154,7 +155,21 @@ class SyncResult:
         return self.created + self.updated
 
     def summary(self) -> str:
+        """``created=N updated=N ...``: the line commands print and scripts parse."""
         return " ".join(f"{o.value}={self.counts[o]}" for o in Outcome)
+
+    def in_words(self) -> str:
+        """``20 new, 3 updated, 77 unchanged`` (and failed, skipped when any): for people."""
+        parts = [
+            _("%(count)d new") % {"count": self.created},
+            _("%(count)d updated") % {"count": self.updated},
+            _("%(count)d unchanged") % {"count": self.counts[Outcome.UNCHANGED]},
+        ]
+        if self.failed:
+            parts.append(_("%(count)d failed") % {"count": self.failed})
+        if self.counts[Outcome.SKIPPED]:
+            parts.append(_("%(count)d skipped") % {"count": self.counts[Outcome.SKIPPED]})
+        return ", ".join(parts)
 
 
 # -- what is stored -------------------------------------------------------------

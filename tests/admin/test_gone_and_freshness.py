@@ -240,7 +240,7 @@ def test_the_visitor_list_says_when_the_mirror_was_synced(admin_client, db):
     html = admin_client.get(CHANGELIST).content.decode()
     assert (
         f'<h2 id="upscope-last-sync"><span class="upscope-last-sync">Last sync: '
-        f'<time datetime="{finished.isoformat()}">3{NBSP}minutes</time> ago, '
+        f'<time datetime="{finished.isoformat()}">3{NBSP}minutes ago</time>: '
         "created=1 &lt;b&gt;x&lt;/b&gt;</span></h2>" in html
     )
     # The page's <title> carries the plain line, no markup.
@@ -255,7 +255,7 @@ def test_the_session_list_says_when_the_mirror_was_synced(admin_client, db):
     assert "Last sync: never." in admin_client.get(url).content.decode()
     finished = _synced_minutes_ago(3)
     html = admin_client.get(url).content.decode()
-    assert f'<time datetime="{finished.isoformat()}">3{NBSP}minutes</time> ago' in html
+    assert f'<time datetime="{finished.isoformat()}">3{NBSP}minutes ago</time>' in html
 
 
 def test_the_visitor_page_says_when_its_row_was_synced(admin_client, db):

@@ -214,6 +214,19 @@ def test_details_are_as_fetched_for_this_share_not_the_stale_row(login, agent, u
     assert (row.display_name, row.is_online, row.is_in_session) == ("Upstream Name", False, True)
 
 
+def test_fields_upscope_sends_as_null_show_as_nothing(login, agent, upscope_fake):
+    short_id = upscope_fake.add_visitor(
+        identities=["Ada"], location_city=None, location_country_name="france",
+        device_type="tablet", device_name=None,
+    )  # fmt: skip
+    sidebar = login(agent).get(page_url(short_id)).content.decode()
+    sidebar = sidebar.split('id="upscope-visitor"')[1].split("</dl>")[0]
+    assert "None" not in sidebar
+    # The positive control: the values Upscope did send are there.
+    assert re.search(r"<dt>Location</dt><dd>France</dd>", sidebar)
+    assert re.search(r"<dt>Device</dt><dd>tablet </dd>", sidebar)
+
+
 def test_details_come_from_upscope_when_not_mirrored(login, agent, upscope_fake):
     short_id = upscope_fake.add_visitor(identities=["Upstream Name"])
     html = login(agent).get(page_url(short_id)).content.decode()

@@ -315,3 +315,15 @@ def test_summary_counts_every_kind_including_skipped():
     result.add(mirror.Outcome.SKIPPED, ["B", "C"])
     result.add(mirror.Outcome.FAILED, ["D"])
     assert result.summary() == "created=1 updated=0 unchanged=0 failed=1 skipped=2"
+
+
+def test_a_sync_result_in_words_names_failures_and_skips_only_when_there_are_any():
+    result = mirror.SyncResult(keep_ids=False)
+    result.add(mirror.Outcome.CREATED, ["A", "B"])
+    result.add(mirror.Outcome.UNCHANGED, ["C"])
+    assert result.in_words() == "2 new, 0 updated, 1 unchanged"
+    result.add(mirror.Outcome.FAILED, ["D"])
+    result.add(mirror.Outcome.SKIPPED, ["E", "F"])
+    assert result.in_words() == "2 new, 0 updated, 1 unchanged, 1 failed, 2 skipped"
+    # The machine-readable line keeps its shape for scripts.
+    assert result.summary() == "created=2 updated=0 unchanged=1 failed=1 skipped=2"

@@ -38,7 +38,9 @@ def test_sync_mirror_enqueue_runs_at_once_and_the_admin_shows_the_last_sync(
     state = SyncState.objects.get(name=jobs.SYNC_LEASE)
     assert (state.ok, state.holder) == (True, "")
     page = admin_client.get(CHANGELIST).content.decode()
-    assert "Last sync: 0\xa0minutes ago, created=4" in page
+    # In words, for an agent: the moment, then what the sync did.
+    assert "<title>Last sync: just now: 4 new, 0 updated, 0 unchanged |" in page
+    assert state.summary == "4 new, 0 updated, 0 unchanged"
 
 
 def test_a_second_sync_while_one_runs_says_already_running(upscope_fake):
