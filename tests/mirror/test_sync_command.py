@@ -361,4 +361,5 @@ def test_a_second_sync_while_one_holds_the_lease_exits_cleanly(upscope_fake, thr
     output = run("--no-usage")  # positive control: with the lease free, the sync runs
     assert last_line(output).startswith("created=3 ")
     state = locks.state(jobs.SYNC_LEASE)
-    assert state is not None and state.ok is True and state.summary == "3 new, 0 updated, 0 unchanged"
+    assert state is not None and state.ok is True
+    assert state.summary == "3 new, 0 updated, 0 unchanged"
