@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from . import locks, mirror, services
 from .audit import Actor, Source, scrub
+from .client import get_client
 from .conf import upscope_settings
-from .exceptions import UpscopeError
+from .exceptions import UpscopeError, UpscopeVisitorNotFound
 from .models import AuditEvent, BulkJob, Visitor
 from .presentation import describe
 
@@ -107,10 +108,51 @@ def snapshot_usage() -> dict[str, Any]:
 def purge_pending(requested_at: str | None) -> int:
     """Mirrored visitors a purge requested at ``requested_at`` (ISO) should have removed:
     offline, and still in the mirror."""
+    return int(_purge_candidates(requested_at).count())
+
+
+#: How many purge candidates a check in a web request asks Upscope about, at most: one
+#: GET each, so a large mirror cannot hold the request past a server's timeout.
+INLINE_PURGE_CHECK_LIMIT = 50
+
+
+def _purge_candidates(requested_at: str | None) -> Any:
     qs = Visitor.objects.filter(is_online=False, removed_upstream_at__isnull=True)
-    if requested_at:
-        qs = qs.filter(synced_at__lte=requested_at)
-    return qs.count()
+    return qs.filter(synced_at__lte=requested_at) if requested_at else qs
+
+
+def check_purge_now(requested_at: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    """The check after a purge when no worker can run it later: ask Upscope about at most
+    ``limit`` (default :data:`INLINE_PURGE_CHECK_LIMIT`) of the offline visitors still
+    mirrored (least recently seen first) and mark
+    those it answers 404 for as gone (deleted with ``PURGE_REMOVES_GONE``).
+
+    The outcome has the keys of :func:`reconcile_purge`'s. An Upscope error other than
+    404 is raised after what was found is written.
+    """
+    delete = bool(upscope_settings.PURGE_REMOVES_GONE)
+    candidates = list(
+        _purge_candidates(requested_at)
+        .order_by("last_seen_at", "short_id")
+        .values_list("short_id", flat=True)[: limit or INLINE_PURGE_CHECK_LIMIT]
+    )
+    client = get_client()
+    gone: list[str] = []
+    try:
+        for short_id in candidates:
+            try:
+                client.get_visitor(short_id)
+            except UpscopeVisitorNotFound:
+                gone.append(short_id)
+    finally:
+        pruned = (mirror.remove_visitors if delete else mirror.mark_removed_upstream)(gone)
+    return {
+        "status": "ok",
+        "checked": len(candidates),
+        "pruned": pruned,
+        "pending": purge_pending(requested_at),
+        "removed": delete,
+    }
 
 
 def reconcile_purge(requested_at: str | None = None) -> dict[str, Any]:

@@ -119,8 +119,10 @@ def follow_up_purge(*, run_now: bool = False) -> PurgeFollowUp:
     ``PURGE_RECONCILE_DELAY`` seconds later (Upscope purges asynchronously).
 
     Without a backend that defers, nothing is queued; with ``run_now`` (the admin, which
-    reports what it found) the check runs now, once, and finds what Upscope has removed
-    so far. An Upscope error is returned, not raised: the purge itself succeeded.
+    reports what it found) a bounded check runs now (:func:`jobs.check_purge_now`: at
+    most ``INLINE_PURGE_CHECK_LIMIT`` visitors, so the request stays short) and finds what
+    Upscope has removed so far. An Upscope error is returned, not raised: the purge
+    itself succeeded.
     """
     requested_at = timezone.now().isoformat()
     if purge_check_deferred():
@@ -129,7 +131,7 @@ def follow_up_purge(*, run_now: bool = False) -> PurgeFollowUp:
     if not run_now:
         return PurgeFollowUp()
     try:
-        return PurgeFollowUp(outcome=jobs.reconcile_purge(requested_at))
+        return PurgeFollowUp(outcome=jobs.check_purge_now(requested_at))
     except UpscopeError as exc:
         logger.warning("The check after a purge failed: %s", exc.code)
         return PurgeFollowUp(error=exc)

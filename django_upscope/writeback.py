@@ -35,6 +35,7 @@ from .resources import VisitorData
 __all__ = [
     "DEDUP_SECONDS",
     "IN_FLIGHT_SECONDS",
+    "PHASES",
     "SESSION_EVENTS",
     "after_mint",
     "after_stop",
@@ -46,6 +47,8 @@ logger = logging.getLogger("django_upscope.writeback")
 
 #: The watch frame's events the share page relays (what its script folds Upscope's into).
 SESSION_EVENTS = frozenset({"active", "ended"})
+#: What a refresh can follow: a mint, or one of the frame's events.
+PHASES = SESSION_EVENTS | {"minted"}
 
 #: A refresh done less than this many seconds ago makes another one unnecessary.
 DEDUP_SECONDS = 3.0
@@ -62,33 +65,38 @@ _CACHE_TIMEOUT = int(IN_FLIGHT_SECONDS) + 1
 _claim_lock = threading.Lock()
 
 
-def _claim(short_id: str, phase: str) -> bool:
-    """Claim the refresh of ``short_id`` after ``phase`` (``active`` or ``ended``).
+def _key(short_id: str, phase: str) -> str:
+    return f"{_CACHE_PREFIX}{short_id}:{phase}"
 
-    False when a refresh after the same phase is in flight or just done. A refresh after
-    the other phase is never skipped: the state it reads changed since (a stop right
-    after a mint must still fetch the ended session).
+
+def _claim(short_id: str, phase: str) -> bool:
+    """Claim the refresh of ``short_id`` after ``phase`` (one of :data:`PHASES`).
+
+    False when a refresh after the same phase is in flight or just done. Each phase has
+    its own claim, so a refresh after another phase is never skipped nor overwritten: the
+    state it reads changed since (a stop right after a mint must still fetch the ended
+    session; the frame going live may be when Upscope starts the session).
     """
-    key = _CACHE_PREFIX + short_id
+    key = _key(short_id, phase)
     with _claim_lock:
         now = clock()
-        mine = {"phase": phase, "state": "running", "at": now}
-        # The cache's own expiry only clears old claims; the clock decides.
+        mine = {"state": "running", "at": now}
+        # add() is atomic in every backend: of two processes, one gets a fresh claim.
         if cache.add(key, mine, timeout=_CACHE_TIMEOUT):
             return True
         held = cache.get(key)
-        if isinstance(held, dict) and held.get("phase") == phase:
+        if isinstance(held, dict):
             bound = IN_FLIGHT_SECONDS if held.get("state") == "running" else DEDUP_SECONDS
             if now - float(held.get("at", 0.0)) < bound:
                 return False
+        # An old claim (the cache's own expiry only clears it later): take it over.
         cache.set(key, mine, timeout=_CACHE_TIMEOUT)
         return True
 
 
 def _release(short_id: str, phase: str) -> None:
     """Mark the refresh done now: another after ``phase`` within DEDUP_SECONDS is skipped."""
-    done = {"phase": phase, "state": "done", "at": clock()}
-    cache.set(_CACHE_PREFIX + short_id, done, timeout=_CACHE_TIMEOUT)
+    cache.set(_key(short_id, phase), {"state": "done", "at": clock()}, timeout=_CACHE_TIMEOUT)
 
 
 def _claimed(short_id: str, phase: str) -> bool:
@@ -121,33 +129,36 @@ def _write(what: str, short_id: str, write: Callable[..., Any], *args: Any) -> b
 def refresh(short_id: str, phase: str) -> VisitorData | None:
     """Fetch the visitor from Upscope and write its row, unless deduplicated.
 
-    ``phase`` is what just happened (one of :data:`SESSION_EVENTS`): refreshes after the
-    same phase are deduplicated. Returns what Upscope said (even when the mirror write
-    failed), or None when the refresh was skipped or Upscope could not answer (logged).
+    ``phase`` is what just happened (one of :data:`PHASES`): refreshes after the same
+    phase are deduplicated. The claim is released once the row is written, so a caller
+    skipped meanwhile reads the refreshed row. Returns what Upscope said (even when the
+    mirror write failed), or None when the refresh was skipped or Upscope could not
+    answer (logged).
     """
-    if phase not in SESSION_EVENTS:
+    if phase not in PHASES:
         raise ValueError(f"Unknown session event {phase!r}.")
     if not _claimed(short_id, phase):
         logger.debug("Refresh of visitor %s skipped: one is in flight or just done.", short_id)
         return None
     try:
-        visitor = get_client().get_visitor(short_id)
-    except UpscopeVisitorNotFound:
-        _write("the removal", short_id, mirror.mark_removed_upstream, [short_id])
-        return None
-    except UpscopeError as exc:
-        logger.warning("Refresh of visitor %s after an action failed: %s", short_id, exc.code)
-        return None
+        try:
+            visitor = get_client().get_visitor(short_id)
+        except UpscopeVisitorNotFound:
+            _write("the removal", short_id, mirror.mark_removed_upstream, [short_id])
+            return None
+        except UpscopeError as exc:
+            logger.warning("Refresh of visitor %s after an action failed: %s", short_id, exc.code)
+            return None
+        _write("the refresh", short_id, mirror.upsert_visitors, [visitor])
+        return visitor
     finally:
         _released(short_id, phase)
-    _write("the refresh", short_id, mirror.upsert_visitors, [visitor])
-    return visitor
 
 
 def after_mint(short_id: str) -> VisitorData | None:
     """A watch URL was minted: mark the row in session, then refresh it (deduplicated)."""
     _write("the session start", short_id, mirror.mark_in_session, short_id)
-    return refresh(short_id, "active")
+    return refresh(short_id, "minted")
 
 
 def after_stop(short_id: str) -> VisitorData | None:

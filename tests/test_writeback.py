@@ -262,6 +262,7 @@ def visitor_gets(upscope_fake):
 
 def test_relay_needs_the_csrf_token(agent, upscope_fake, now):
     short_id = upscope_fake.add_visitor()
+    relay.grant(agent.pk, short_id)
     client, token = strict_client(agent)
     refused = client.post(event_url(short_id), {"event": "active"}, content_type="application/json")
     assert refused.status_code == 403
@@ -280,6 +281,7 @@ def test_relay_needs_the_csrf_token(agent, upscope_fake, now):
 
 def test_relay_accepts_a_form_body(agent, upscope_fake, now):
     short_id = upscope_fake.add_visitor()
+    relay.grant(agent.pk, short_id)
     client, token = strict_client(agent)
     response = client.post(event_url(short_id), {"event": "ended", "csrfmiddlewaretoken": token})
     assert response.json() == {"status": "ok", "refreshed": True}
@@ -336,6 +338,7 @@ def test_relay_needs_the_screenshare_permission(upscope_fake, now):
 
 def test_relay_is_rate_limited_per_visitor_and_agent(agent, upscope_fake, now):
     short_id = upscope_fake.add_visitor()
+    relay.grant(agent.pk, short_id)
     client, token = strict_client(agent)
 
     def send(c=client, t=token):
@@ -355,12 +358,60 @@ def test_relay_is_rate_limited_per_visitor_and_agent(agent, upscope_fake, now):
     assert len(visitor_gets(upscope_fake)) == 1
     # Another agent on the same visitor has a count of its own (past the dedup window).
     now[0] += writeback.DEDUP_SECONDS + 1
-    other, other_token = strict_client(make_user("other", ["screenshare_visitor"]))
+    other_agent = make_user("other", ["screenshare_visitor"])
+    relay.grant(other_agent.pk, short_id)
+    other, other_token = strict_client(other_agent)
     assert send(other, other_token).json() == {"status": "ok", "refreshed": True}
     assert len(visitor_gets(upscope_fake)) == 2
 
 
-def test_mint_then_the_relayed_active_event_make_one_get(agent, upscope_fake, now):
+def send_event(client, token, short_id, event="active"):
+    return client.post(
+        event_url(short_id), {"event": event}, content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )  # fmt: skip
+
+
+def test_relay_refuses_a_visitor_this_agent_opened_no_share_with(agent, upscope_fake, now):
+    # Any well-formed id would otherwise be one more GET to Upscope, as often as asked.
+    short_id = upscope_fake.add_visitor()
+    client, token = strict_client(agent)
+    refused = send_event(client, token, short_id)
+    assert (refused.status_code, refused.json()["error"]) == (403, "no_share")
+    assert upscope_fake.requests() == []
+    # Another agent's share does not count for this one.
+    relay.grant(make_user("other", ["screenshare_visitor"]).pk, short_id)
+    assert send_event(client, token, short_id).status_code == 403
+    assert upscope_fake.requests() == []
+    # Positive control: once this agent's share page was served, its events are taken.
+    relay.grant(agent.pk, short_id)
+    assert send_event(client, token, short_id).json() == {"status": "ok", "refreshed": True}
+    assert len(visitor_gets(upscope_fake)) == 1
+
+
+def test_relay_limits_an_agent_across_visitors(agent, upscope_fake, now, monkeypatch):
+    monkeypatch.setattr(relay, "RELAY_USER_LIMIT", 2)
+    ids = [upscope_fake.add_visitor() for _ in range(3)]
+    for short_id in ids:
+        relay.grant(agent.pk, short_id)
+    client, token = strict_client(agent)
+    answers = [send_event(client, token, short_id) for short_id in ids]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert len(visitor_gets(upscope_fake)) == 2
+
+
+def test_the_share_page_is_what_grants_its_events(agent, upscope_fake, now):
+    short_id = upscope_fake.add_visitor()
+    client, token = strict_client(agent)
+    assert send_event(client, token, short_id).status_code == 403
+    page = client.get(reverse("admin:django_upscope_visitor_screenshare", args=[short_id]))
+    assert page.status_code == 200
+    assert send_event(client, token, short_id, "ended").status_code == 200
+
+
+def test_the_frame_going_live_refreshes_once_more_after_the_mint(agent, upscope_fake, now):
+    # Upscope may start the session only when the frame connects: the mint's refresh does
+    # not stand for the one after "active"; a repeated "active" is deduplicated.
     short_id = upscope_fake.add_visitor()
     client, token = strict_client(agent)
     page = client.get(reverse("admin:django_upscope_visitor_screenshare", args=[short_id]))
@@ -378,6 +429,9 @@ def test_mint_then_the_relayed_active_event_make_one_get(agent, upscope_fake, no
         content_type="application/json",
         HTTP_X_CSRFTOKEN=token,
     )
-    assert relayed.json() == {"status": "ok", "refreshed": False}
-    assert len(visitor_gets(upscope_fake)) == 1
+    assert relayed.json() == {"status": "ok", "refreshed": True}
+    assert len(visitor_gets(upscope_fake)) == 2
+    again = send_event(client, token, short_id)
+    assert again.json() == {"status": "ok", "refreshed": False}
+    assert len(visitor_gets(upscope_fake)) == 2
     assert Visitor.objects.get(pk=short_id).is_in_session is True

@@ -53,12 +53,20 @@ def report_range(request: HttpRequest) -> ReportRange:
     default_start, default_end = reports.default_range()
     problems = []
     dates = {}
+    # Far enough for any mirror, near enough that a day's bounds exist in every time zone.
+    earliest, latest = dt.date(1970, 1, 1), default_end + dt.timedelta(days=366)
     for name, default in (("start", default_start), ("end", default_end)):
         text = request.GET.get(name, "")
         try:
             dates[name] = dt.date.fromisoformat(text) if text else default
         except ValueError:
             problems.append(_("“%(name)s” is not a date (YYYY-MM-DD).") % {"name": name})
+            dates[name] = default
+        if not earliest <= dates[name] <= latest:
+            problems.append(
+                _("“%(name)s” must be between %(earliest)s and %(latest)s.")
+                % {"name": name, "earliest": earliest, "latest": latest}
+            )
             dates[name] = default
     start, end = dates["start"], dates["end"]
     if end < start:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import services
+from ..capabilities import server_notice, supports
 from ..exceptions import UpscopeError
 from ..models import UsageSnapshot
 from ..presentation import describe
@@ -89,8 +90,11 @@ class UsageSnapshotAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         usage = error = description = None
+        # On-premise servers have no usage endpoint: the page shows the stored history and
+        # the session reports, with the server's one line instead of an error.
+        offered = supports("get_usage")
         try:
-            usage = services.get_usage(record=False)
+            usage = services.get_usage(record=False) if offered else None
         except UpscopeError as exc:
             description = describe(exc)
             error = {
@@ -113,6 +117,7 @@ class UsageSnapshotAdmin(ListInputGuard, ReadOnlyMixin, admin.ModelAdmin):
             "error": error,
             "snapshots": snapshots,
             "snapshot_freshness": latest_snapshot(),
+            "server_notice": "" if offered else server_notice(),
             "chart": usage_chart(points),
             **report_context(span),
         }

@@ -83,6 +83,7 @@ from .identity import lookup_code_urls
 from .jobs import BulkJobPages
 from .list_inputs import ListInputGuard
 from .purge import confirmation_explanation, follow_up_messages
+from .relay import grant as relay_grant
 from .relay import relay_event
 from .search import UpscopeSearchMixin
 from .session import SessionInline
@@ -670,6 +671,7 @@ class VisitorAdmin(
             return self._screenshare_refused(request, short_id, None)
         except UpscopeError as exc:
             return self._screenshare_refused(request, short_id, exc)
+        relay_grant(request.user.pk, short_id)  # this page may relay its frame's events
         context: dict[str, Any] = {
             "title": _("Screen share"),
             "short_id": short_id,

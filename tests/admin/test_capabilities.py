@@ -122,6 +122,25 @@ def test_share_and_purge_urls_reached_on_premise_answer_a_page_in_words(server, 
         assert "Yes, purge offline visitors" in purge.content.decode()
 
 
+def test_the_usage_page_on_premise_is_the_local_reports_not_an_error(server, admin_client, rsps):
+    if server == "cloud":
+        rsps.get("https://api.upscope.invalid/v1.1/usage.json", status=503)
+    response = admin_client.get(reverse("admin:django_upscope_usage"))
+    html = response.content.decode()
+    # The session reports come from the mirror: there either way.
+    assert 'id="upscope-report-per-agent"' in html
+    if server == "onprem":
+        assert response.status_code == 200
+        assert 'id="upscope-server-notice"' in html
+        assert 'id="upscope-usage-error"' not in html
+        assert [c.request.url for c in rsps.calls] == []
+    else:
+        # The control: on the cloud the page asks Upscope, and says so when it fails.
+        assert response.status_code == 503
+        assert 'id="upscope-usage-error"' in html
+        assert 'id="upscope-server-notice"' not in html
+
+
 @pytest.mark.urls("tests.identity.urls")
 def test_user_admin_share_button_and_by_code_follow_the_server(server, admin_client):
     # tests/identity/urls.py: an admin site whose User admin has ScreenShareMixin.

@@ -113,7 +113,7 @@ def test_a_check_too_early_says_the_rest_is_still_in_upscope(admin_client, upsco
 def test_a_failed_check_after_an_accepted_purge_is_a_warning_not_a_500(
     admin_client, purge_world, upscope_fake
 ):
-    upscope_fake.fail("list", status=503, times=None)
+    upscope_fake.fail("visitor_get", status=503, times=None)
     response = admin_client.post(PURGE, {"post": "yes"}, follow=True)
     assert response.status_code == 200
     said = texts(response)
@@ -122,6 +122,20 @@ def test_a_failed_check_after_an_accepted_purge_is_a_warning_not_a_500(
         m.startswith("The check after the purge failed.") and "HTTP 503" in m for m in said
     ), said
     assert not Visitor.objects.filter(removed_upstream_at__isnull=False).exists()
+
+
+def test_the_check_in_the_request_asks_about_a_bounded_number_of_visitors(
+    admin_client, purge_world, upscope_fake, monkeypatch
+):
+    # A large mirror must not hold the request: the rest wait for a pruning sync.
+    monkeypatch.setattr(jobs, "INLINE_PURGE_CHECK_LIMIT", 1)
+    assert len(purge_world[1]) == 2  # two offline visitors: one is checked, one waits
+    before = len(upscope_fake.requests("visitor_get"))
+    response = admin_client.post(PURGE, {"post": "yes"}, follow=True)
+    assert len(upscope_fake.requests("visitor_get")) - before == 1
+    assert Visitor.objects.filter(removed_upstream_at__isnull=False).count() == 1
+    said = texts(response)
+    assert any("1 offline visitor is still in Upscope" in m for m in said), said
 
 
 def test_the_confirmation_says_what_happens_without_a_worker(admin_client, upscope_fake):

@@ -216,6 +216,27 @@ def test_an_unusable_range_falls_back_to_the_last_30_days(admin_client, usage_ap
     assert len(table(response.content.decode(), "per-day").split("<tr>")) == 1 + 1 + 30
 
 
+@pytest.mark.parametrize(
+    ("query", "tz"),
+    [
+        ({"start": "9999-12-30", "end": "9999-12-31"}, "UTC"),  # the day after overflows
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "Europe/Paris"),  # midnight is year 0
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_fall_back_not_500(
+    admin_client, usage_api, settings, query, tz
+):
+    settings.TIME_ZONE = tz
+    response = admin_client.get(reverse("admin:django_upscope_usage"), query)
+    assert response.status_code == 200
+    assert (response.context["span"].start, response.context["span"].end) == (
+        reports.default_range()
+    )
+    assert any("must be between 1970-01-01" in str(m) for m in response.context["messages"])
+    csv = admin_client.get(csv_url("per-day"), query)
+    assert csv.status_code == 200
+
+
 # --- CSV -------------------------------------------------------------------------------------
 
 

@@ -227,14 +227,15 @@ def test_purge_button_confirmation_and_run(admin_client, upscope_fake):
     assert "asynchronously" in page.content.decode()
     assert upscope_fake.requests() == []
     response = admin_client.post(purge_url, {"post": "yes"}, follow=True)
-    # The purge, then (no task worker here) the check right after it: a pruning sync.
+    # The purge, then (no task worker here) the check right after it: one GET per offline
+    # visitor still mirrored, at most jobs.INLINE_PURGE_CHECK_LIMIT.
     [purge, *check] = upscope_fake.requests()
     assert (purge.method, purge.path, purge.query) == (
         "DELETE",
         "/__upscope__/v1.1/visitors.json",
         {"all": "true"},
     )
-    assert [r.endpoint for r in check] == ["list", "visitor_get"]
+    assert [r.endpoint for r in check] == ["visitor_get"]
     assert any("asynchronously" in m for m in texts(response))
     # Upscope has no Offline1: kept, marked gone (tests/admin/test_gone_and_freshness.py).
     assert Visitor.objects.get(pk="Offline1").removed_upstream_at is not None
