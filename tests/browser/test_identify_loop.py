@@ -48,6 +48,10 @@ def contexts(chromium, demo_server):
 
     yield open_page
     for context in opened:
+        # Leave the pages first: closing a context sends no "page hidden" beacon, and the
+        # customer's visitor would stay online in the fake for the next test.
+        for open_ in context.pages:
+            open_.goto("about:blank")
         context.close()
 
 

@@ -24,14 +24,23 @@ pytestmark = pytest.mark.browser
 
 CHANGELIST = "/admin/django_upscope/visitor/"
 
-# The present offline visitors of the mirror, and the online ones.
+# The present offline visitors of the mirror, and the online ones, each as the fake (Upscope)
+# sees them too: other browser tests bring visitors online, send them away or leave them in a
+# session, and a purge removes what Upscope has offline and out of session, whatever the
+# mirror last heard.
 MIRROR = (
     "import json\n"
+    "from django_upscope.fake.models import FakeVisitor\n"
     "from django_upscope.models import Visitor\n"
     "present = Visitor.objects.filter(removed_upstream_at__isnull=True)\n"
+    "kept = FakeVisitor.objects.filter(is_online=True) | FakeVisitor.objects.filter("
+    "is_in_session=True)\n"
+    "up = set(kept.values_list('short_id', flat=True))\n"
+    "def ids(qs, online):\n"
+    "    return sorted(i for i in qs.values_list('short_id', flat=True) if (i in up) == online)\n"
     "print(json.dumps({\n"
-    "  'offline': sorted(present.filter(is_online=False).values_list('short_id', flat=True)),\n"
-    "  'online': sorted(present.filter(is_online=True).values_list('short_id', flat=True)),\n"
+    "  'offline': ids(present.filter(is_online=False), False),\n"
+    "  'online': ids(present.filter(is_online=True), True),\n"
     "  'gone': sorted(Visitor.objects.filter(removed_upstream_at__isnull=False)"
     ".values_list('short_id', flat=True)),\n"
     "}))"
