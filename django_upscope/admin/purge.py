@@ -46,9 +46,10 @@ def confirmation_explanation() -> str:
     else:
         check = _(
             "Without a task worker the check runs right away, so it finds only the visitors "
-            "Upscope has removed already and %(fate)s; manage.py upscope_sync --prune finds "
-            "the others later."
-        ) % {"fate": _fate()}
+            "Upscope has removed already (up to %(limit)d of them) and %(fate)s; the next pruning "
+            "sync (manage.py upscope_sync --prune, which an administrator schedules) finds the "
+            "others."
+        ) % {"fate": _fate(), "limit": jobs.INLINE_PURGE_CHECK_LIMIT}
     return f"{upstream} {check}"
 
 
@@ -58,8 +59,8 @@ def _ran_now(outcome: dict) -> list[Message]:
             (
                 messages.WARNING,
                 _(
-                    "A sync was running, so the check did not run: manage.py upscope_sync "
-                    "--prune finds the visitors Upscope removed."
+                    "A sync was running, so the check did not run: the next pruning sync "
+                    "finds the visitors Upscope removed."
                 ),
             )
         ]
@@ -83,9 +84,9 @@ def _ran_now(outcome: dict) -> list[Message]:
     if pending:
         later = ngettext(
             "%(count)d offline visitor is still in Upscope for now (it may not have purged "
-            "yet): manage.py upscope_sync --prune checks again.",
+            "yet, or was not checked yet): the next pruning sync checks again.",
             "%(count)d offline visitors are still in Upscope for now (it may not have purged "
-            "yet): manage.py upscope_sync --prune checks again.",
+            "yet, or was not checked yet): the next pruning sync checks again.",
             pending,
         )
         found.append((messages.INFO, later % {"count": pending}))
@@ -106,7 +107,7 @@ def follow_up_messages(follow_up: tasks.PurgeFollowUp) -> list[Message]:
     if follow_up.outcome is not None:
         return [*said, *_ran_now(follow_up.outcome)]
     if follow_up.delay is None:  # nothing queued, nothing run
-        later = _("manage.py upscope_sync --prune finds the visitors it deleted.")
+        later = _("The next pruning sync finds the visitors it deleted.")
         return [*said, (messages.INFO, later)]
     delay = _seconds(follow_up.delay or 0.0)
     if upscope_settings.PURGE_REMOVES_GONE:
