@@ -382,9 +382,15 @@ def test_a_fatal_error_stops_every_worker_and_keeps_what_was_fetched():
     answered: list[str] = []
     revoked = threading.Event()
 
+    first_ten = threading.Event()
+
     def hook(short_id: str) -> None:
         number = int(short_id[1:])
-        if number == 10 or revoked.is_set():
+        if number == 10:
+            # The workers take visitors in order, so S000-S009 are under way: let them
+            # answer, then the credentials are refused (else a worker could reach one of
+            # them after the refusal and, rightly, not ask).
+            assert first_ten.wait(10)
             revoked.set()
             raise UpscopeAuthenticationError("refused", status_code=401, code="invalid_api_key")
         if number > 10:
@@ -392,6 +398,8 @@ def test_a_fatal_error_stops_every_worker_and_keeps_what_was_fetched():
             raise UpscopeAuthenticationError("refused", status_code=401, code="invalid_api_key")
         with lock:
             answered.append(short_id)
+            if len(answered) == 10:
+                first_ten.set()
 
     stub = StubClient(payloads, hook)
     with pytest.raises(UpscopeAuthenticationError):
