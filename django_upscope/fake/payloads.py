@@ -80,7 +80,9 @@ def fake_session_payload(session: FakeSession, now: dt.datetime) -> dict[str, An
         "features_used": list(session.features_used or []),
         "visitor_id": session.visitor_id,
         "team": dict(FAKE_TEAM),
-        "agents": [agent.as_payload() for agent in session.agents.all()],
+        # In the order they were created (a many-to-many has none of its own: PostgreSQL may
+        # return them in any order, and the same seed must give the same payload).
+        "agents": [a.as_payload() for a in sorted(session.agents.all(), key=lambda a: a.pk)],
         "metadata": dict(session.metadata or {}),
         "_type": "session",
     }
