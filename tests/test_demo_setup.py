@@ -150,6 +150,7 @@ def printed_urls(output: str) -> dict[str, str]:
     return dict(found)
 
 
+@pytest.mark.drf  # drives the DRF API or the example project (which installs DRF)
 def test_every_printed_link_answers(settings, example_urls, client):
     settings.DEBUG = True
     output = run("--base-url", "http://127.0.0.1:8123")
@@ -233,6 +234,7 @@ def example_api_url(env_file: Path, **variables: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.drf  # drives the DRF API or the example project (which installs DRF)
 def test_a_manual_command_after_the_demo_uses_the_demo_port(tmp_path):
     env_file = tmp_path / ".env"
     # What scripts/demo.sh runs for `make demo DEMO_PORT=8123`.

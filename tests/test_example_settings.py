@@ -178,6 +178,9 @@ import django
 django.setup()
 from django.db import OperationalError, connection, transaction
 
+# The example project installs DRF (its API and console).
+pytestmark = pytest.mark.drf
+
 with connection.cursor() as c:
     c.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
     c.execute("INSERT INTO counter VALUES (1, 0)")

@@ -176,6 +176,7 @@ def upscope_errors(value: Any) -> list[str]:
         return [f"{m.id}: {m.msg}" for m in check_settings() if m.level >= ERROR]
 
 
+@pytest.mark.drf  # drives the DRF API or the example project (which installs DRF)
 @pytest.mark.parametrize("block", of_kind("settings"), ids=str)
 def test_settings_example_is_valid(block, monkeypatch):
     monkeypatch.setenv("UPSCOPE_API_KEY", "readme-api-key")

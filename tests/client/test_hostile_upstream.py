@@ -111,6 +111,7 @@ def test_the_sync_commands_output_copies_nothing(rsps, caplog, upstream, status,
     assert_clean(" ".join([str(info.value), out.getvalue(), err.getvalue(), caplog.text]))
 
 
+@pytest.mark.drf  # drives the DRF API or the example project (which installs DRF)
 @pytest.mark.django_db
 @pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
 @pytest.mark.parametrize("status", [200, 401, 404, 500])

@@ -145,6 +145,7 @@ def test_json_as_deep_as_the_limit_is_stored(rsps, upstream):
     assert "created=1 updated=0 unchanged=0 failed=0 skipped=0" in out
 
 
+@pytest.mark.drf  # drives the DRF API or the example project (which installs DRF)
 @pytest.mark.django_db
 @pytest.mark.parametrize("where", ["metadata", "history"])
 def test_the_visitor_endpoint_answers_502_json_for_deeply_nested_json(

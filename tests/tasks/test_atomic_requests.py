@@ -71,6 +71,7 @@ def test_control_inside_the_request_transaction_the_records_are_lost(
     assert not AuditEvent.objects.filter(action="delete_visitor").exists()
 
 
+@pytest.mark.drf  # drives the DRF API or the example project (which installs DRF)
 @pytest.mark.parametrize(
     "path",
     [
