@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# The example project installs DRF (its API and console): no test here runs without it.
+pytestmark = pytest.mark.drf
+
 ROOT = Path(__file__).resolve().parent.parent
 LEAKY = ("DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ENV_FILE", "SECRET_KEY")
 
@@ -177,9 +180,6 @@ if sys.argv[1] == "deferred":  # the negative control: Django's default transact
 import django
 django.setup()
 from django.db import OperationalError, connection, transaction
-
-# The example project installs DRF (its API and console).
-pytestmark = pytest.mark.drf
 
 with connection.cursor() as c:
     c.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
