@@ -14,6 +14,20 @@ def rsps():
         yield mock
 
 
+@pytest.fixture
+def upstream(settings):
+    """``get_client()`` pointed at ``tests.payloads.CLOUD_URL`` (stub it with ``rsps``),
+    with no retries: each stubbed answer is met once."""
+    from .payloads import API_KEY, CLOUD_URL
+
+    settings.UPSCOPE = {
+        **settings.UPSCOPE,
+        "API_KEY": API_KEY,
+        "API_URL": CLOUD_URL,
+        "MAX_RETRIES": 0,
+    }
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: the write-back's deduplication, the relay's

@@ -88,16 +88,6 @@ def test_a_short_token_code_that_is_not_the_key_is_kept(rsps):
     assert info.value.code == "bad_thing"
 
 
-@pytest.fixture
-def upstream(settings):
-    settings.UPSCOPE = {
-        **settings.UPSCOPE,
-        "API_KEY": API_KEY,
-        "API_URL": CLOUD_URL,
-        "MAX_RETRIES": 0,
-    }
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=HOSTILE_BODIES.keys())
 @pytest.mark.parametrize("status", [200, 400, 404, 500])

@@ -17,7 +17,7 @@ from django_upscope.models import AuditEvent, Visitor
 from django_upscope.testing.factories import VisitorFactory
 
 from ..helpers import make_user
-from ..payloads import API_KEY, CLOUD_URL, cloud_client
+from ..payloads import CLOUD_URL, cloud_client
 
 VISITOR_URL = f"{CLOUD_URL}/visitors/ABCD1234.json"
 SESSION_URL = f"{CLOUD_URL}/visitors/ABCD1234/session"
@@ -84,16 +84,6 @@ def test_upscopes_404_to_a_retried_delete_is_done(rsps):
     rsps.delete(VISITOR_URL, status=404, **UPSCOPE_NOT_FOUND)
     assert cloud_client(max_retries=2).delete_visitor("ABCD1234") is None
     assert len(rsps.calls) == 2
-
-
-@pytest.fixture
-def upstream(settings):
-    settings.UPSCOPE = {
-        **settings.UPSCOPE,
-        "API_KEY": API_KEY,
-        "API_URL": CLOUD_URL,
-        "MAX_RETRIES": 0,
-    }
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ from django_upscope.testing.factories import VisitorFactory
 from django_upscope.vocabulary import MAX_JSON_DEPTH
 
 from ..helpers import make_user
-from ..payloads import API_KEY, CLOUD_URL, cloud_client, visitor, visitor_list
+from ..payloads import CLOUD_URL, cloud_client, visitor, visitor_list
 
 LIST_URL = f"{CLOUD_URL}/list.json"
 UNSAFE_IDS = ["../../usage", "bad/id", "x\ny", "a b", "<script>", "é1", "x" * 129]
@@ -60,16 +60,6 @@ def store_bad_row(short_id: str) -> Visitor:
     row.short_id = short_id
     row.save(force_insert=True)
     return row
-
-
-@pytest.fixture
-def upstream(settings):
-    settings.UPSCOPE = {
-        **settings.UPSCOPE,
-        "API_KEY": API_KEY,
-        "API_URL": CLOUD_URL,
-        "MAX_RETRIES": 0,
-    }
 
 
 # -- unsafe ids -----------------------------------------------------------------
