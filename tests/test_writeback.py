@@ -389,6 +389,21 @@ def test_relay_refuses_a_visitor_this_agent_opened_no_share_with(agent, upscope_
     assert len(visitor_gets(upscope_fake)) == 1
 
 
+def test_a_failing_cache_refuses_the_event_in_words_not_500(agent, upscope_fake, now, monkeypatch):
+    short_id = upscope_fake.add_visitor()
+    relay.grant(agent.pk, short_id)
+    client, token = strict_client(agent)
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(relay.cache, "get", broken)
+    response = send_event(client, token, short_id)
+    assert (response.status_code, response.json()["error"]) == (503, "unavailable")
+    assert response.json()["detail"]
+    assert upscope_fake.requests() == []
+
+
 def test_relay_limits_an_agent_across_visitors(agent, upscope_fake, now, monkeypatch):
     monkeypatch.setattr(relay, "RELAY_USER_LIMIT", 2)
     ids = [upscope_fake.add_visitor() for _ in range(3)]
